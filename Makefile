@@ -1,0 +1,35 @@
+# Two commands for a newcomer: `make demo` and `make test`.
+# Everything is installed from this repo's own files: uv (pinned) into .tools/,
+# then the locked dependencies (uv.lock) into .venv/. No Python download, no global installs.
+export UV_PYTHON_DOWNLOADS := never
+UV := .tools/bin/uv
+PY := .venv/bin/python
+
+.PHONY: demo test lint format bench install
+
+install: .venv/.synced
+
+$(UV):
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet uv==0.13.8
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --quiet
+	touch $@
+
+demo: install  ## start the emulator, backfill a year into DuckDB, sync, transform, show status
+	.venv/bin/boxevents demo
+
+test: install  ## the whole test suite (the same command CI runs)
+	.venv/bin/pytest -n 2
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format: install
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .
+
+bench: install  ## every benchmark in bench/ (minutes; prints the README table)
+	$(PY) -m bench
