@@ -1,3 +1,284 @@
-"""placeholder"""
+"""`boxevents`: the command line, a thin layer over `pipelines.jobs` (which tests call directly).
+
+Errors the user can act on print as one line (`error: …`) with exit code 2 and no traceback;
+`boxevents --debug …` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
-app = typer.Typer()
+
+from .box_events.exceptions import BoxEventsError, ConfigurationError
+from .box_events.settings import (
+    DATASET_NAME,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_LAG,
+    DEFAULT_OVERLAP,
+    DEFAULT_REQUESTS_PER_MINUTE,
+    DEFAULT_WINDOW,
+    DEFAULT_WINDOWS_PER_RUN,
+)
+from .box_events.windows import duration_text, parse_duration
+
+app = typer.Typer(
+    name="boxevents",
+    help="Own your Box audit history: load Box enterprise events into a warehouse and build "
+    "audit tables.\n\nExample: boxevents backfill --start 365d && boxevents sync",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+WINDOW_TEXT, OVERLAP_TEXT, LAG_TEXT = map(duration_text, (DEFAULT_WINDOW, DEFAULT_OVERLAP, DEFAULT_LAG))
+
+
+@dataclass
+class Globals:
+    debug: bool = False
+
+
+GLOBALS = Globals()
+
+
+@app.callback()
+def main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each retry.")] = False,
+) -> None:
+    """Own your Box audit history. Run `boxevents demo` to see it all on the bundled emulator."""
+    GLOBALS.debug = debug
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """One line, exit code 2, for every error the user can fix; tracebacks only with --debug."""
+    try:
+        yield
+    except BoxEventsError as exc:
+        if GLOBALS.debug:
+            raise
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+# --- options shared by the warehouse commands -------------------------------------------------
+
+Destination = Annotated[
+    str, typer.Option("--destination", "-d", help="Any dlt destination name.", show_default=True)
+]
+DuckdbPath = Annotated[
+    Path | None,
+    typer.Option(help="DuckDB file (default: box_events.duckdb, or DESTINATION__DUCKDB__CREDENTIALS)."),
+]
+Dataset = Annotated[str, typer.Option(help="Dataset (schema) in the warehouse.")]
+PipelinesDir = Annotated[Path | None, typer.Option(help="Where dlt keeps the pipeline's state.")]
+EventTypes = Annotated[
+    str | None, typer.Option("--event-types", help="Only these types, e.g. LOGIN,FAILED_LOGIN.")
+]
+Window = Annotated[str, typer.Option("--window", help="Window size, e.g. 1d, 6h.")]
+Concurrency = Annotated[
+    int | None, typer.Option(help=f"Windows fetched at once [config, else {DEFAULT_CONCURRENCY}].")
+]
+Rpm = Annotated[
+    float | None,
+    typer.Option(
+        "--requests-per-minute",
+        help=f"Client-side rate limit [config, else {DEFAULT_REQUESTS_PER_MINUTE}].",
+    ),
+]
+PerRun = Annotated[int, typer.Option(help="Windows per checkpoint (one dlt run each).")]
+NoTransform = Annotated[bool, typer.Option("--no-transform", help="Skip the SQL transforms.")]
+
+
+def _pipeline(destination: str, duckdb_path: Path | None, dataset: str, pipelines_dir: Path | None):
+    from .jobs import make_pipeline
+
+    return make_pipeline(
+        destination, dataset_name=dataset, duckdb_path=duckdb_path, pipelines_dir=pipelines_dir
+    )
+
+
+def _api(concurrency: int | None, rpm: float | None):
+    from .jobs import ApiOptions
+
+    return ApiOptions(concurrency=concurrency, requests_per_minute=rpm)
+
+
+def _with_progress(label: str, job: Callable[..., Any], **kwargs: Any) -> Any:
+    from .progress import WindowProgress
+
+    with WindowProgress(label) as progress:
+        return job(on_plan=progress.on_plan, on_window=progress.on_window, **kwargs)
+
+
+def _transform(pipeline: Any, full: bool = False) -> None:
+    from transforms import run_transforms
+
+    report = run_transforms(pipeline, full_rebuild=full)
+    typer.echo(str(report))
+
+
+@app.command()
+def backfill(
+    start: Annotated[str, typer.Option(help="Start: 2025-11-23, 2025-11-23T08:00:00-08:00, or 365d.")],
+    end: Annotated[str, typer.Option(help="End (exclusive): a date, a relative form, or now.")] = "now",
+    event_types: EventTypes = None,
+    destination: Destination = "duckdb",
+    duckdb_path: DuckdbPath = None,
+    dataset: Dataset = DATASET_NAME,
+    pipelines_dir: PipelinesDir = None,
+    window: Window = WINDOW_TEXT,
+    concurrency: Concurrency = None,
+    requests_per_minute: Rpm = None,
+    windows_per_run: PerRun = DEFAULT_WINDOWS_PER_RUN,
+    no_transform: NoTransform = False,
+) -> None:
+    """Load a range of history; resumes where a killed run stopped.
+
+    Example: boxevents backfill --start 2025-11-23 --end 2026-11-23
+    """
+    from . import jobs
+
+    with user_errors():
+        pipeline = _pipeline(destination, duckdb_path, dataset, pipelines_dir)
+        report = _with_progress(
+            "backfill",
+            jobs.backfill,
+            pipeline=pipeline,
+            start=start,
+            end=end,
+            event_types=event_types,
+            api=_api(concurrency, requests_per_minute),
+            window_size=parse_duration(window),
+            windows_per_run=windows_per_run,
+        )
+        typer.echo(report.summary())
+        if not no_transform:
+            _transform(pipeline)
+
+
+@app.command()
+def sync(
+    overlap: Annotated[
+        str, typer.Option(help="Re-read this much before the high-water mark.")
+    ] = OVERLAP_TEXT,
+    lag: Annotated[str, typer.Option(help="Stop this far before now (late events).")] = LAG_TEXT,
+    event_types: EventTypes = None,
+    destination: Destination = "duckdb",
+    duckdb_path: DuckdbPath = None,
+    dataset: Dataset = DATASET_NAME,
+    pipelines_dir: PipelinesDir = None,
+    window: Window = WINDOW_TEXT,
+    concurrency: Concurrency = None,
+    requests_per_minute: Rpm = None,
+    no_transform: NoTransform = False,
+) -> None:
+    """Load what is new since the last run (schedule it every few minutes).
+
+    Example: boxevents sync --overlap 3h --lag 2m
+    """
+    from . import jobs
+
+    with user_errors():
+        pipeline = _pipeline(destination, duckdb_path, dataset, pipelines_dir)
+        report = _with_progress(
+            "sync",
+            jobs.sync,
+            pipeline=pipeline,
+            event_types=event_types,
+            api=_api(concurrency, requests_per_minute),
+            overlap=parse_duration(overlap),
+            lag=parse_duration(lag),
+            window_size=parse_duration(window),
+        )
+        typer.echo(report.summary())
+        if not no_transform:
+            _transform(pipeline)
+
+
+@app.command()
+def status(
+    destination: Destination = "duckdb",
+    duckdb_path: DuckdbPath = None,
+    dataset: Dataset = DATASET_NAME,
+    pipelines_dir: PipelinesDir = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Every event type, not the top 15.")] = False,
+) -> None:
+    """Covered ranges and gaps, last sync, freshness, rows per event type, last run's retries.
+
+    Example: boxevents status --duckdb-path box_events.duckdb
+    """
+    from . import jobs
+
+    with user_errors():
+        report = jobs.status(_pipeline(destination, duckdb_path, dataset, pipelines_dir))
+        typer.echo("\n".join(report.lines(top=None if show_all else 15)))
+
+
+@app.command()
+def transform(
+    full: Annotated[bool, typer.Option("--full", help="Rebuild everything, not only new days.")] = False,
+    destination: Destination = "duckdb",
+    duckdb_path: DuckdbPath = None,
+    dataset: Dataset = DATASET_NAME,
+    pipelines_dir: PipelinesDir = None,
+) -> None:
+    """Build the audit tables and marts from the loaded events.
+
+    Example: boxevents transform --full
+    """
+    with user_errors():
+        _transform(_pipeline(destination, duckdb_path, dataset, pipelines_dir), full)
+
+
+@app.command()
+def emulator(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8765,
+    seed: Annotated[int, typer.Option(help="Seed of the generated enterprise.")] = 42,
+    volume: Annotated[int, typer.Option(help="Events per day (on average).")] = 2000,
+    profile: Annotated[str, typer.Option(help="clean, realistic or hostile.")] = "realistic",
+) -> None:
+    """Run the Box Events API emulator in the foreground; prints its URL and credentials.
+
+    Example: boxevents emulator --port 8765 --profile hostile
+    """
+    from box_emulator.server import serve_forever
+
+    from box_emulator import EmulatorConfig
+
+    with user_errors():
+        if profile not in ("clean", "realistic", "hostile"):
+            raise ConfigurationError(f"unknown profile {profile!r}: use clean, realistic or hostile")
+        serve_forever(EmulatorConfig(seed=seed, events_per_day=volume, profile=profile), "127.0.0.1", port)
+
+
+@app.command()
+def demo(
+    days: Annotated[int, typer.Option(help="Days of history to backfill.")] = 365,
+    duckdb_path: Annotated[Path, typer.Option(help="The demo's DuckDB file.")] = Path(
+        "box_events_demo.duckdb"
+    ),
+    volume: Annotated[int, typer.Option(help="Emulated events per day.")] = 2000,
+) -> None:
+    """The whole product on the bundled emulator: backfill a year, sync, transform, status.
+
+    Example: boxevents demo --days 30
+    """
+    from .demo import run_demo
+
+    with user_errors():
+        run_demo(days=days, duckdb_path=duckdb_path, volume=volume, echo=typer.echo)

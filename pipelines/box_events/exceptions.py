@@ -1,0 +1,35 @@
+"""Errors the pipeline raises on purpose.
+
+Each carries a one-line message that says what is wrong and what to change, so the command line can
+print it without a traceback. None of them ever includes a secret or a token.
+"""
+
+from __future__ import annotations
+
+
+class BoxEventsError(Exception):
+    """Base class: an error the user can act on; its message is the whole story."""
+
+
+class ConfigurationError(BoxEventsError):
+    """A setting or an argument is missing or malformed."""
+
+
+class BoxAuthError(BoxEventsError):
+    """Box refused the credentials or the token could not be obtained."""
+
+
+class BoxPermissionError(BoxEventsError):
+    """Box answered 403: the app lacks the scope or the user is not an admin."""
+
+
+class BoxRequestError(BoxEventsError):
+    """Box answered a 4xx the pipeline cannot fix by retrying (a 400 carries Box's message)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class BoxUnavailableError(BoxEventsError):
+    """The API stayed unreachable or kept failing after every retry."""

@@ -1,0 +1,91 @@
+"""Read the warehouse's own record of what is loaded: the window ledger and the run counters.
+
+Resume, sync and `status` read facts from the destination (through dlt's SQL client, so it works on
+any destination) instead of trusting local state: what the ledger says is covered was committed in
+the same load package as the events that cover it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import dlt
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
+
+from .settings import EVENTS_TABLE, LEDGER_TABLE, RUNS_TABLE
+from .windows import Window, merge_intervals
+
+
+def query(pipeline: dlt.Pipeline, sql_template: str, table: str) -> list[tuple[Any, ...]]:
+    """Rows of `sql_template` with `{table}` qualified; no rows if the table does not exist yet."""
+    try:
+        with pipeline.sql_client() as client:
+            sql = sql_template.format(table=client.make_qualified_table_name(table))
+            with client.execute_query(sql) as cursor:
+                return [tuple(row) for row in cursor.fetchall()]
+    except DatabaseUndefinedRelation:
+        return []
+    except Exception as exc:  # the dataset itself may not exist before the first load
+        if "does not exist" in str(exc) or "Catalog Error" in str(exc):
+            return []
+        raise
+
+
+def as_utc(value: Any) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def covered(pipeline: dlt.Pipeline, event_types: Sequence[str] = ()) -> list[Window]:
+    """Merged ranges the ledger vouches for: windows read for all types, or for exactly this filter."""
+    wanted = ",".join(event_types)
+    rows = query(pipeline, "SELECT window_start, window_end, event_types FROM {table}", LEDGER_TABLE)
+    return merge_intervals(
+        (as_utc(start), as_utc(end)) for start, end, types in rows if types in ("", wanted)
+    )
+
+
+@dataclass(frozen=True)
+class LastRun:
+    kind: str
+    started_at: datetime
+    finished_at: datetime
+    windows: int
+    events: int
+    requests: int
+    retries: int
+    throttled: int
+
+
+def last_run(pipeline: dlt.Pipeline, kind: str | None = None) -> LastRun | None:
+    where = f"WHERE kind = '{kind}'" if kind else ""
+    rows = query(
+        pipeline,
+        "SELECT kind, started_at, finished_at, windows, events, requests, retries, throttled "
+        f"FROM {{table}} {where} ORDER BY finished_at DESC LIMIT 1",
+        RUNS_TABLE,
+    )
+    if not rows:
+        return None
+    kind_, started, finished, *counts = rows[0]
+    return LastRun(kind_, as_utc(started), as_utc(finished), *(int(c or 0) for c in counts))
+
+
+def rows_per_type(pipeline: dlt.Pipeline) -> list[tuple[str, int]]:
+    rows = query(
+        pipeline,
+        "SELECT event_type, COUNT(*) AS n FROM {table} GROUP BY event_type ORDER BY n DESC, event_type",
+        EVENTS_TABLE,
+    )
+    return [(str(t), int(n)) for t, n in rows]
+
+
+def newest_event(pipeline: dlt.Pipeline) -> datetime | None:
+    rows = query(pipeline, "SELECT MAX(created_at) FROM {table}", EVENTS_TABLE)
+    return as_utc(rows[0][0]) if rows and rows[0][0] is not None else None

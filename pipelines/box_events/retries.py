@@ -1,0 +1,135 @@
+"""Retrying one HTTP call: 429 (honouring `Retry-After`), 5xx and transport errors.
+
+tenacity does the loop; this module only says what is retryable and how long to wait. Backoff is
+exponential with full jitter (as Box's SDKs do), replaced by Box's own `Retry-After` when it sends one,
+and bounded both in attempts and in total waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+import tenacity
+
+from .exceptions import BoxUnavailableError
+from .settings import MAX_ATTEMPTS, MAX_RETRY_WAIT_S
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass
+class RequestStats:
+    """Counters of one run, shared by all threads: the `status` command reports them."""
+
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, *, requests: int = 0, retries: int = 0, throttled: int = 0) -> None:
+        with self._lock:
+            self.requests += requests
+            self.retries += retries
+            self.throttled += throttled
+
+
+class RetryableResponse(Exception):
+    """A response worth another try (429 or 5xx)."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    """Box's `Retry-After` in seconds, if it sent a usable one."""
+    value = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+class _BoxWait(tenacity.wait.wait_base):
+    """`Retry-After` when Box sent it, else exponential backoff with jitter."""
+
+    def __init__(self) -> None:
+        self._backoff = tenacity.wait_random_exponential(multiplier=0.5, max=30)
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(error, RetryableResponse):
+            after = retry_after_seconds(error.response)
+            if after is not None:
+                return after
+        return self._backoff(retry_state)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = MAX_ATTEMPTS
+    max_wait_s: float = MAX_RETRY_WAIT_S
+
+
+def send_with_retries(
+    send: Callable[[], httpx.Response],
+    *,
+    what: str,
+    policy: RetryPolicy,
+    stats: RequestStats,
+    on_throttled: Callable[[float], None] | None = None,
+) -> httpx.Response:
+    """Call `send` until it answers something other than 429/5xx or a transport error.
+
+    Returns the final response (which may be any 4xx for the caller to judge). Raises
+    BoxUnavailableError with a one-line reason once attempts or total wait run out."""
+
+    def attempt() -> httpx.Response:
+        stats.add(requests=1)
+        response = send()
+        if response.status_code in RETRYABLE_STATUS:
+            if response.status_code == 429:
+                stats.add(throttled=1)
+                if on_throttled is not None:
+                    on_throttled(retry_after_seconds(response) or 1.0)
+            raise RetryableResponse(response)
+        return response
+
+    def before_sleep(state: tenacity.RetryCallState) -> None:
+        stats.add(retries=1)
+        error = state.outcome.exception() if state.outcome else None
+        log.info("retrying %s after %s (attempt %d)", what, _describe(error), state.attempt_number)
+
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_exception_type((RetryableResponse, httpx.TransportError)),
+        wait=_BoxWait(),
+        stop=tenacity.stop_after_attempt(policy.max_attempts) | tenacity.stop_after_delay(policy.max_wait_s),
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+    try:
+        return retrying(attempt)
+    except RetryableResponse as exc:
+        raise BoxUnavailableError(
+            f"{what} kept failing ({_describe(exc)}) after {policy.max_attempts} attempts: "
+            "Box may be down or throttling hard; run the same command again later"
+        ) from None
+    except httpx.TransportError as exc:
+        raise BoxUnavailableError(
+            f"cannot reach {what} ({_describe(exc)}): check the URL setting "
+            "(SOURCES__BOX_EVENTS__API_BASE_URL / TOKEN_URL) and the network"
+        ) from None
+
+
+def _describe(error: BaseException | None) -> str:
+    if isinstance(error, RetryableResponse):
+        return f"HTTP {error.response.status_code}"
+    if isinstance(error, httpx.TransportError):
+        return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return repr(error)

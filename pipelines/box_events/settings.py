@@ -1,0 +1,52 @@
+"""Constants of the Box Events API and the pipeline's defaults: one home for every number."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+DEFAULT_API_BASE_URL = "https://api.box.com/2.0"
+DEFAULT_TOKEN_URL = "https://api.box.com/oauth2/token"
+
+STREAM_TYPE = "admin_logs"
+PAGE_LIMIT = 500
+"""Box's maximum page size for admin_logs."""
+
+ADMIN_LOGS_RETENTION = timedelta(days=365)
+RETENTION_SAFETY_MARGIN = timedelta(minutes=10)
+"""A window is requested a little after it is planned; stay clear of the 365-day edge."""
+
+BOUNDARY_SLACK = timedelta(seconds=1)
+"""Windows ask Box for one second more on the left and filter locally to [start, end): exact
+whether Box treats `created_after` / `created_before` as inclusive or exclusive (UNVERIFIED)."""
+
+DEFAULT_WINDOW = timedelta(days=1)
+DEFAULT_OVERLAP = timedelta(hours=3)
+"""A sync re-reads this much before the last high-water mark: it must exceed Box's worst arrival delay."""
+DEFAULT_LAG = timedelta(minutes=2)
+"""A sync reads up to now minus this lag: the newest minutes are still filling in."""
+DEFAULT_FIRST_SYNC_LOOKBACK = timedelta(days=1)
+"""A sync with no history yet starts this far back (run `backfill` for more)."""
+
+DEFAULT_REQUESTS_PER_MINUTE = 900
+"""Box allows about 1,000 calls a minute per user; stay safely under it."""
+DEFAULT_CONCURRENCY = 4
+"""Windows fetched at once: enough to hide page latency under the rate limit."""
+DEFAULT_WINDOWS_PER_RUN = 14
+"""Windows per dlt run: each run is a checkpoint (events and ledger commit together)."""
+
+CONNECT_TIMEOUT_S = 10.0
+READ_TIMEOUT_S = 60.0
+MAX_ATTEMPTS = 8
+MAX_RETRY_WAIT_S = 300.0
+"""Retries of one request stop after this many attempts or this much total waiting."""
+TOKEN_REFRESH_MARGIN_S = 60.0
+"""Tokens are renewed this long before Box says they expire."""
+
+PIPELINE_NAME = "box_events"
+DATASET_NAME = "box_events"
+EVENTS_TABLE = "admin_logs"
+LEDGER_TABLE = "window_ledger"
+RUNS_TABLE = "sync_runs"
+
+ARROW_BATCH_PAGES = 20
+"""Pages gathered into one Arrow table before it is handed to dlt (fewer, larger parquet writes)."""

@@ -1,0 +1,329 @@
+"""The jobs behind the command line: backfill, sync, status. Tests call these directly.
+
+A backfill is a loop of bounded dlt runs; each run loads a chunk of windows together with their
+ledger rows, so each run is a checkpoint. Killed at any moment, the next backfill first finishes any
+load package dlt had already extracted, then reads the ledger and fetches only what is not covered.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import dlt
+from dlt.common.destination.exceptions import UnknownDestinationModule
+from dlt.pipeline.exceptions import PipelineStepFailed
+
+from .box_events import box_events, ledger
+from .box_events.auth import BoxCredentials
+from .box_events.event_types import normalize_event_types
+from .box_events.exceptions import BoxEventsError, ConfigurationError
+from .box_events.fetch import WindowDone
+from .box_events.settings import (
+    DATASET_NAME,
+    DEFAULT_FIRST_SYNC_LOOKBACK,
+    DEFAULT_LAG,
+    DEFAULT_OVERLAP,
+    DEFAULT_WINDOW,
+    DEFAULT_WINDOWS_PER_RUN,
+    PIPELINE_NAME,
+)
+from .box_events.windows import (
+    Window,
+    clamp_range,
+    gaps,
+    is_covered,
+    parse_when,
+    plan_windows,
+)
+
+log = logging.getLogger(__name__)
+
+DLT_DEFAULTS = {
+    # Arrow tables skip dlt's normaliser; still stamp each row with its load id (transforms use it).
+    "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "true",
+    # dlt gzips its intermediate files by default: most of the extract time, for nothing.
+    "DATA_WRITER__DISABLE_COMPRESSION": "true",
+}
+
+
+def apply_dlt_defaults() -> None:
+    """Performance defaults for dlt, unless the user configured them otherwise."""
+    for key, value in DLT_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+
+
+def make_pipeline(
+    destination: str = "duckdb",
+    *,
+    dataset_name: str = DATASET_NAME,
+    duckdb_path: str | Path | None = None,
+    pipelines_dir: str | Path | None = None,
+    credentials: Any = None,
+    pipeline_name: str = PIPELINE_NAME,
+) -> dlt.Pipeline:
+    """A dlt pipeline on any destination; DuckDB by default (file `box_events.duckdb`)."""
+    apply_dlt_defaults()
+    if duckdb_path is not None and destination == "duckdb":
+        credentials = str(duckdb_path)
+    try:
+        dest = (
+            dlt.destinations.duckdb(credentials=credentials)
+            if destination == "duckdb"
+            else (dlt.common.destination.Destination.from_reference(destination, credentials=credentials))
+        )
+    except (UnknownDestinationModule, ImportError, ValueError) as exc:
+        raise ConfigurationError(
+            f"unknown destination {destination!r}: use a dlt destination name such as duckdb, "
+            "motherduck, postgres, snowflake, bigquery or databricks"
+        ) from exc
+    return dlt.pipeline(
+        pipeline_name=pipeline_name,
+        destination=dest,
+        dataset_name=dataset_name,
+        pipelines_dir=str(pipelines_dir) if pipelines_dir else None,
+    )
+
+
+@dataclass
+class ApiOptions:
+    """Where Box is and how hard to press it; None means "from dlt config, else the default"."""
+
+    api_base_url: str | None = None
+    token_url: str | None = None
+    credentials: BoxCredentials | dict[str, Any] | None = None
+    requests_per_minute: float | None = None
+    concurrency: int | None = None
+    max_attempts: int | None = None
+    max_retry_wait_s: float | None = None
+
+    def source_kwargs(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass
+class JobReport:
+    kind: str
+    windows_planned: int = 0
+    windows_skipped: int = 0
+    windows_loaded: int = 0
+    events: int = 0
+    runs: int = 0
+    seconds: float = 0.0
+    load_ids: list[str] = field(default_factory=list)
+    range: Window | None = None
+
+    def summary(self) -> str:
+        rate = self.events / self.seconds if self.seconds else 0.0
+        skipped = f", {self.windows_skipped} already covered" if self.windows_skipped else ""
+        return (
+            f"{self.kind}: {self.windows_loaded} windows loaded{skipped}, {self.events:,} events "
+            f"in {self.seconds:.1f}s ({rate:,.0f} events/s)"
+        )
+
+
+WindowCallback = Callable[[WindowDone], None]
+
+
+def finish_pending(pipeline: dlt.Pipeline) -> None:
+    """Load what an interrupted run had already extracted, before reading the ledger."""
+    if pipeline.has_pending_data:
+        log.info("finishing the load package of an interrupted run")
+        with _one_line_errors():
+            pipeline.normalize()
+            pipeline.load()
+
+
+def backfill(
+    pipeline: dlt.Pipeline,
+    *,
+    start: str | datetime,
+    end: str | datetime = "now",
+    event_types: str | Sequence[str] | None = None,
+    api: ApiOptions | None = None,
+    window_size: timedelta = DEFAULT_WINDOW,
+    windows_per_run: int = DEFAULT_WINDOWS_PER_RUN,
+    now: datetime | None = None,
+    on_window: WindowCallback | None = None,
+    on_plan: Callable[[int, int], None] | None = None,
+) -> JobReport:
+    """Load `[start, end)`, skipping every window the ledger already covers."""
+    now = now or datetime.now(UTC)
+    types = normalize_event_types(event_types)
+    first, last = clamp_range(
+        parse_when(start, now=now, name="--start"), parse_when(end, now=now, name="--end"), now=now
+    )
+    finish_pending(pipeline)
+    planned = plan_windows(first, last, window_size)
+    covered = ledger.covered(pipeline, types)
+    todo = [w for w in planned if not is_covered(w, covered)]
+    report = JobReport("backfill", len(planned), len(planned) - len(todo), range=Window(first, last))
+    if on_plan:
+        on_plan(len(planned), report.windows_skipped)
+    _load_windows(pipeline, todo, types, "backfill", api, windows_per_run, report, on_window)
+    return report
+
+
+def sync(
+    pipeline: dlt.Pipeline,
+    *,
+    event_types: str | Sequence[str] | None = None,
+    api: ApiOptions | None = None,
+    overlap: timedelta = DEFAULT_OVERLAP,
+    lag: timedelta = DEFAULT_LAG,
+    window_size: timedelta = DEFAULT_WINDOW,
+    windows_per_run: int = DEFAULT_WINDOWS_PER_RUN,
+    first_sync_lookback: timedelta = DEFAULT_FIRST_SYNC_LOOKBACK,
+    now: datetime | None = None,
+    on_window: WindowCallback | None = None,
+    on_plan: Callable[[int, int], None] | None = None,
+) -> JobReport:
+    """Read from (high-water mark − overlap) to (now − lag); merge makes the re-read harmless."""
+    now = now or datetime.now(UTC)
+    types = normalize_event_types(event_types)
+    finish_pending(pipeline)
+    covered = ledger.covered(pipeline, types)
+    high_water = covered[-1].end if covered else None
+    start = high_water - overlap if high_water else now - first_sync_lookback
+    end = now - lag
+    report = JobReport("sync")
+    if start >= end:
+        log.info("nothing to sync: the warehouse is current to %s", high_water)
+        return report
+    first, last = clamp_range(start, end, now=now)
+    windows = plan_windows(first, last, window_size)
+    report.windows_planned, report.range = len(windows), Window(first, last)
+    if on_plan:
+        on_plan(len(windows), 0)
+    _load_windows(pipeline, windows, types, "sync", api, windows_per_run, report, on_window)
+    return report
+
+
+def _load_windows(
+    pipeline: dlt.Pipeline,
+    windows: list[Window],
+    types: tuple[str, ...],
+    kind: str,
+    api: ApiOptions | None,
+    windows_per_run: int,
+    report: JobReport,
+    on_window: WindowCallback | None,
+) -> None:
+    """One dlt run per chunk of windows: each run commits its events and ledger rows together."""
+    started = time.monotonic()
+
+    def window_done(done: WindowDone) -> None:
+        report.windows_loaded += 1
+        report.events += done.events
+        if on_window:
+            on_window(done)
+
+    kwargs = (api or ApiOptions()).source_kwargs()
+    for first in range(0, len(windows), max(1, windows_per_run)):
+        chunk = windows[first : first + windows_per_run]
+        with _one_line_errors():
+            source = box_events(windows=chunk, event_types=types, kind=kind, on_window=window_done, **kwargs)
+            info = pipeline.run(source, loader_file_format="parquet")
+        report.runs += 1
+        report.load_ids.extend(info.loads_ids)
+    report.seconds = time.monotonic() - started
+
+
+class _one_line_errors:
+    """Unwrap dlt's step failures so the user sees our one-line error, not a dlt traceback."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> bool:
+        if isinstance(exc, PipelineStepFailed | Exception) and not isinstance(exc, BoxEventsError):
+            cause = _find_box_error(exc)
+            if cause is not None:
+                raise cause from None
+        return False
+
+
+def _find_box_error(exc: BaseException | None) -> BoxEventsError | None:
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, BoxEventsError):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__ or getattr(exc, "exception", None)
+    return None
+
+
+@dataclass
+class StatusReport:
+    """What the warehouse holds, from its own tables."""
+
+    covered: list[Window]
+    gaps: list[Window]
+    newest_event: datetime | None
+    lag: timedelta | None
+    last_sync: ledger.LastRun | None
+    last_run: ledger.LastRun | None
+    rows_per_type: list[tuple[str, int]]
+
+    @property
+    def total_rows(self) -> int:
+        return sum(n for _, n in self.rows_per_type)
+
+    def lines(self, *, top: int | None = None) -> list[str]:
+        out = [f"events loaded: {self.total_rows:,} in {len(self.rows_per_type)} event types"]
+        if self.covered:
+            out.append("covered ranges:")
+            out += [f"  {w.start:%Y-%m-%d %H:%M:%S} → {w.end:%Y-%m-%d %H:%M:%S} UTC" for w in self.covered]
+        else:
+            out.append("covered ranges: none yet (run `boxevents backfill`)")
+        out.append("gaps: none" if not self.gaps else "gaps (run `boxevents backfill` over them):")
+        out += [f"  {w.start:%Y-%m-%d %H:%M:%S} → {w.end:%Y-%m-%d %H:%M:%S} UTC" for w in self.gaps]
+        if self.newest_event is not None and self.lag is not None:
+            out.append(f"newest event: {self.newest_event:%Y-%m-%d %H:%M:%S} UTC ({_ago(self.lag)} ago)")
+        if self.last_sync:
+            out.append(f"last sync: {self.last_sync.finished_at:%Y-%m-%d %H:%M:%S} UTC")
+        if self.last_run:
+            r = self.last_run
+            out.append(
+                f"last run ({r.kind}): {r.windows} windows, {r.events:,} events, {r.requests:,} "
+                f"requests, {r.retries} retries, {r.throttled} answered 429"
+            )
+        if self.rows_per_type:
+            shown = self.rows_per_type[:top] if top else self.rows_per_type
+            out.append("rows per event type:")
+            out += [f"  {name:<58} {count:>10,}" for name, count in shown]
+            if top and len(self.rows_per_type) > top:
+                out.append(f"  … and {len(self.rows_per_type) - top} more types (boxevents status --all)")
+        return out
+
+
+def _ago(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    return f"{seconds // 3600}h {seconds % 3600 // 60}m"
+
+
+def status(pipeline: dlt.Pipeline, *, now: datetime | None = None) -> StatusReport:
+    """Covered ranges and gaps from the ledger, freshness, and the last run's counters."""
+    now = now or datetime.now(UTC)
+    covered = ledger.covered(pipeline)
+    holes = gaps(covered[0].start, covered[-1].end, covered) if covered else []
+    newest = ledger.newest_event(pipeline)
+    return StatusReport(
+        covered=covered,
+        gaps=holes,
+        newest_event=newest,
+        lag=(now - newest) if newest else None,
+        last_sync=ledger.last_run(pipeline, "sync"),
+        last_run=ledger.last_run(pipeline),
+        rows_per_type=ledger.rows_per_type(pipeline),
+    )
