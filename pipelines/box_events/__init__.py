@@ -119,13 +119,7 @@ def box_events(
     return admin_logs(client, list(windows), types, concurrency, kind, on_window)
 
 
-@dlt.resource(
-    name=EVENTS_TABLE,
-    write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-    primary_key="event_id",
-    columns=EVENTS_COLUMNS,
-    file_format="parquet",
-)
+@dlt.resource(name=EVENTS_TABLE)
 def admin_logs(
     client: BoxEventsClient,
     windows: list[Window],
@@ -134,7 +128,11 @@ def admin_logs(
     kind: str,
     on_window: Callable[[WindowDone], None] | None = None,
 ) -> Iterator[Any]:
-    """Events as Arrow tables; after each window its ledger row; at the end the run's counters."""
+    """Events as Arrow tables; after each window its ledger row; at the end the run's counters.
+
+    Each of the three tables is a hint variant of this one resource (merge for events, append for the
+    bookkeeping), so a window's ledger row is yielded by the same generator right after its events."""
+    route = _TableRouter()
     run_id = uuid.uuid4().hex
     started_at = datetime.now(UTC)
     events = 0
@@ -145,13 +143,12 @@ def admin_logs(
                 events += item.events
                 if on_window:
                     on_window(item)
-                yield _to_table(LEDGER_TABLE, LEDGER_COLUMNS, _ledger_row(item, filter_key, kind, run_id))
+                yield route(LEDGER_TABLE, _ledger_row(item, filter_key, kind, run_id))
             else:
-                yield item
+                yield route(EVENTS_TABLE, item)
     stats = client.stats
-    yield _to_table(
+    yield route(
         RUNS_TABLE,
-        RUNS_COLUMNS,
         {
             "run_id": run_id,
             "kind": kind,
@@ -179,10 +176,29 @@ def _ledger_row(done: WindowDone, filter_key: str, kind: str, run_id: str) -> di
     }
 
 
-def _to_table(name: str, columns: TTableSchemaColumns, row: dict[str, Any]) -> Any:
-    """Send a bookkeeping row to its own append-only table, leaving the events' hints untouched."""
-    return dlt.mark.with_hints(
-        row,
-        dlt.mark.make_hints(table_name=name, write_disposition="append", columns=columns),
-        create_table_variant=True,
-    )
+TABLE_HINTS = {
+    EVENTS_TABLE: dlt.mark.make_hints(
+        table_name=EVENTS_TABLE,
+        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        primary_key="event_id",
+        columns=EVENTS_COLUMNS,
+    ),
+    LEDGER_TABLE: dlt.mark.make_hints(
+        table_name=LEDGER_TABLE, write_disposition="append", columns=LEDGER_COLUMNS
+    ),
+    RUNS_TABLE: dlt.mark.make_hints(table_name=RUNS_TABLE, write_disposition="append", columns=RUNS_COLUMNS),
+}
+
+
+class _TableRouter:
+    """Mark items for their table: the first item of a table carries its hints (a table variant),
+    later ones only the table name, so dlt does not recompute the schema for every batch."""
+
+    def __init__(self) -> None:
+        self._hinted: set[str] = set()
+
+    def __call__(self, table: str, item: Any) -> Any:
+        if table in self._hinted:
+            return dlt.mark.with_table_name(item, table)
+        self._hinted.add(table)
+        return dlt.mark.with_hints(item, TABLE_HINTS[table], create_table_variant=True)
