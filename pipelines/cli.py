@@ -256,9 +256,8 @@ def emulator(
 
     Example: boxevents emulator --port 8765 --profile hostile
     """
-    from box_emulator.server import serve_forever
-
     from box_emulator import EmulatorConfig
+    from box_emulator.server import serve_forever
 
     with user_errors():
         if profile not in ("clean", "realistic", "hostile"):

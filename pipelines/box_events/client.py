@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
+import msgspec
 import orjson
+import pyarrow as pa
 
+from .arrow_pages import decode_page, events_to_table
 from .exceptions import BoxPermissionError, BoxRequestError
 from .ratelimit import RateLimiter
 from .retries import RequestStats, RetryPolicy, send_with_retries
@@ -31,22 +33,27 @@ from .windows import Window, format_box_time
 
 @dataclass(frozen=True)
 class Page:
-    entries: list[dict[str, Any]]
+    events: pa.Table
+    """The page's events as an Arrow table of EVENTS_SCHEMA (all of them: not yet cut to a window)."""
     next_position: str
 
 
 def parse_page(body: bytes) -> Page:
-    """Parse an events envelope fast (orjson) without ever rounding the stream position.
+    """Decode an events envelope without ever rounding the stream position.
 
-    orjson keeps 64-bit integers exact but turns larger ones into floats; if the position comes back
-    as anything but a string or an int, the body is parsed again with the standard library, whose
-    integers are exact at any size."""
+    The fast decoder keeps integers of any size exact. A page it refuses (a field Box added) goes
+    through orjson and dicts; orjson keeps 64-bit integers exact but turns larger ones into floats,
+    so such a position is read again with the standard library, exact at any size."""
+    try:
+        table, position = decode_page(body)
+        return Page(table, str(position))
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        pass
     envelope = orjson.loads(body)
     position = envelope.get("next_stream_position")
     if not isinstance(position, str | int) or isinstance(position, bool):
-        envelope = json.loads(body)
-        position = envelope.get("next_stream_position")
-    return Page(entries=envelope.get("entries") or [], next_position=str(position))
+        position = json.loads(body).get("next_stream_position")
+    return Page(events_to_table(envelope.get("entries") or []), str(position))
 
 
 class BoxEventsClient:
@@ -117,7 +124,7 @@ class BoxEventsClient:
         position: str | None = None
         while True:
             page = self.get_page(params if position is None else {**params, "stream_position": position})
-            if not page.entries:
+            if not page.events.num_rows:
                 return
             yield page
             position = page.next_position

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from .arrow_pages import events_to_table, within
+from .arrow_pages import within
 from .client import BoxEventsClient, Page
 from .settings import ARROW_BATCH_PAGES
 from .windows import Window
@@ -100,7 +100,7 @@ def fetch_windows(
 def _put_batch(batch: list[Page], window: Window, put: Callable[[_Item], None]) -> int:
     if not batch:
         return 0
-    table = within(events_to_table([e for page in batch for e in page.entries]), window.start, window.end)
+    table = within(pa.concat_tables([page.events for page in batch]), window.start, window.end)
     if table.num_rows:
         put(table)
     return table.num_rows

@@ -52,3 +52,58 @@ def test_an_empty_page_makes_an_empty_table_of_the_same_schema():
     assert events_to_table([]).schema == EVENTS_SCHEMA
     assert events_to_table([]).num_rows == 0
     assert isinstance(events_to_table([]), pa.Table)
+
+
+def test_fast_and_general_decoders_build_identical_tables():
+    from pipelines.box_events.arrow_pages import decode_page
+
+    event = {
+        "type": "event",
+        "event_id": "e1",
+        "event_type": "COLLABORATION_INVITE",
+        "created_at": "2026-07-04T09:02:47-07:00",
+        "created_by": {"type": "user", "id": "7", "name": "Ann", "login": "ann@example.com"},
+        "source": {"item_type": "folder", "item_id": "12", "item_name": "Deals"},
+        "accessible_by": {"type": "user", "id": "9", "name": "Ext", "login": "ext@gmail.com"},
+        "additional_details": {"collab_id": "55", "role": "editor", "is_performed_by_admin": False},
+        "ip_address": "10.0.0.1",
+        "session_id": "s-1",
+        "action_by": None,
+    }
+    body = json.dumps(
+        {
+            "chunk_size": 2,
+            "next_stream_position": BIG,
+            "entries": [event, {**event, "event_id": "e2", "created_by": None}],
+        }
+    ).encode()
+    fast, position = decode_page(body)
+    assert position == str(BIG)
+    general = events_to_table(json.loads(body)["entries"])
+    for name in general.column_names:
+        if name in ("source", "additional_details", "accessible_by", "created_by", "action_by"):
+            # same JSON, whitespace aside
+            assert [None if v is None else json.loads(v) for v in fast[name].to_pylist()] == [
+                None if v is None else json.loads(v) for v in general[name].to_pylist()
+            ]
+        else:
+            assert fast[name].equals(general[name]), name
+
+
+def test_a_page_with_a_field_box_added_takes_the_general_path_and_keeps_it():
+    body = json.dumps(
+        {
+            "next_stream_position": "9",
+            "entries": [
+                {
+                    "event_id": "x",
+                    "event_type": "LOGIN",
+                    "created_at": "2026-01-01T00:00:00-08:00",
+                    "region": "eu",
+                }
+            ],
+        }
+    ).encode()
+    page = parse_page(body)
+    assert page.next_position == "9"
+    assert json.loads(page.events.column("extra")[0].as_py()) == {"region": "eu"}
