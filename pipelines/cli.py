@@ -82,7 +82,7 @@ Destination = Annotated[
 ]
 DuckdbPath = Annotated[
     Path | None,
-    typer.Option(help="DuckDB file (default: box_events.duckdb, or DESTINATION__DUCKDB__CREDENTIALS)."),
+    typer.Option(help="DuckDB file (default: box_audit.duckdb, or DESTINATION__DUCKDB__CREDENTIALS)."),
 ]
 Dataset = Annotated[str, typer.Option(help="Dataset (schema) in the warehouse.")]
 PipelinesDir = Annotated[Path | None, typer.Option(help="Where dlt keeps the pipeline's state.")]

@@ -53,10 +53,21 @@ DLT_DEFAULTS = {
 }
 
 
+class _ExpectedArrowHintsFilter(logging.Filter):
+    """dlt warns on every Arrow batch that our `json` hints differ from the Arrow `string` type:
+    that difference is the design (JSON travels as text), so the warning is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "when merging arrow schema with dlt schema" not in record.getMessage()
+
+
 def apply_dlt_defaults() -> None:
     """Performance defaults for dlt, unless the user configured them otherwise."""
     for key, value in DLT_DEFAULTS.items():
         os.environ.setdefault(key, value)
+    dlt_logger = logging.getLogger("dlt")
+    if not any(isinstance(f, _ExpectedArrowHintsFilter) for f in dlt_logger.filters):
+        dlt_logger.addFilter(_ExpectedArrowHintsFilter())
 
 
 def make_pipeline(

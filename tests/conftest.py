@@ -15,6 +15,8 @@ from pipelines import jobs
 
 # A fixed "now" for emulators on a ManualClock: tests never depend on the real date.
 NOW = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
+MIDNIGHT = NOW.replace(hour=0)
+"""Day-aligned ranges make one window per day."""
 
 
 def credentials_for(config: Any, method: str = "developer_token") -> dict[str, str]:
@@ -47,7 +49,7 @@ class Warehouse:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.path = root / "box_events.duckdb"
+        self.path = root / "warehouse.duckdb"
         self.pipelines_dir = root / "pipelines"
 
     def pipeline(self):

@@ -42,7 +42,9 @@ MAX_RETRY_WAIT_S = 300.0
 TOKEN_REFRESH_MARGIN_S = 60.0
 """Tokens are renewed this long before Box says they expire."""
 
-PIPELINE_NAME = "box_events"
+PIPELINE_NAME = "box_audit"
+"""Also names the default DuckDB file (`box_audit.duckdb`): it must differ from the dataset name,
+or DuckDB cannot tell the catalog from the schema."""
 DATASET_NAME = "box_events"
 EVENTS_TABLE = "admin_logs"
 LEDGER_TABLE = "window_ledger"

@@ -43,7 +43,7 @@ def test_jwt_app_config_loads_exactly(warehouse, assert_exact, tmp_path: Path):
         api.credentials = {"jwt_config_file": str(config_file)}
         jobs.backfill(warehouse.pipeline(), start=START, end=END, api=api, now=NOW)
         assert_exact(warehouse, emu.oracle.event_ids(START, END))
-        assert emu.stats()["tokens_issued"] >= 1
+        assert emu.stats_dict()["tokens_issued"] >= 1
 
 
 def test_tokens_expiring_and_revoked_mid_backfill_are_renewed(warehouse, assert_exact):
@@ -57,7 +57,7 @@ def test_tokens_expiring_and_revoked_mid_backfill_are_renewed(warehouse, assert_
         api = api_for(srv, emu.config, "client_credentials", concurrency=4)
         jobs.backfill(warehouse.pipeline(), start=NOW - timedelta(days=6), end=END, api=api, now=NOW)
         assert_exact(warehouse, emu.oracle.event_ids(NOW - timedelta(days=6), END))
-        assert emu.stats()["tokens_issued"] > 1, "no token expired: the test proves nothing"
+        assert emu.stats_dict()["tokens_issued"] > 1, "no token expired: the test proves nothing"
 
 
 def test_no_secret_reaches_the_warehouse_or_the_pipeline_state(warehouse):
@@ -70,7 +70,7 @@ def test_no_secret_reaches_the_warehouse_or_the_pipeline_state(warehouse):
             now=NOW,
         )
         secret = emu.config.client_secret.encode()
-        tokens = [t.encode() for t in emu.issued_tokens()]
+        tokens = [t.encode() for t in emu.auth._tokens]
     files = [p for p in warehouse.root.rglob("*") if p.is_file()]
     assert any(p.suffix == ".duckdb" for p in files)
     for path in files:

@@ -10,13 +10,13 @@ import pytest
 from box_emulator import ManualClock
 from box_emulator.testing import running_emulator
 from pipelines import jobs
-from tests.conftest import NOW, api_for
+from tests.conftest import MIDNIGHT, NOW, api_for
 
 DAY = timedelta(days=1)
 
 
 def test_hostile_30_day_backfill_is_exact_and_every_field_is_as_served(warehouse, assert_exact):
-    start, end = NOW - 31 * DAY, NOW - DAY
+    start, end = MIDNIGHT - 30 * DAY, MIDNIGHT
     with running_emulator(clock=ManualClock(NOW), profile="hostile", seed=7) as (emu, srv):
         report = jobs.backfill(
             warehouse.pipeline(),
@@ -26,10 +26,10 @@ def test_hostile_30_day_backfill_is_exact_and_every_field_is_as_served(warehouse
             now=NOW,
         )
         served = {event["event_id"]: event for event in emu.oracle.events(start, end)}
-        stats = emu.stats()
+        stats = emu.stats_dict()
     assert_exact(warehouse, set(served))
     assert report.windows_loaded == 30 and report.events == len(served)
-    assert stats["throttled"] > 0 and stats["errors"] > 0, "the hostile profile should have bitten"
+    assert stats["throttled_429"] > 0 and stats["errors_5xx"] > 0, "the hostile profile should have bitten"
 
     rows = warehouse.query(
         "SELECT event_id, event_type, created_at, created_by_id, created_by_login, ip_address, "
@@ -107,13 +107,13 @@ def test_event_type_filter_loads_exactly_those_types_and_records_the_filter(ware
 
 
 def test_a_second_identical_backfill_reads_nothing_and_adds_nothing(warehouse, assert_exact):
-    start, end = NOW - 6 * DAY, NOW - DAY
+    start, end = MIDNIGHT - 5 * DAY, MIDNIGHT
     with running_emulator(clock=ManualClock(NOW)) as (emu, srv):
         api = api_for(srv, emu.config)
         first = jobs.backfill(warehouse.pipeline(), start=start, end=end, api=api, now=NOW)
-        requests_after_first = emu.stats()["requests"]
+        requests_after_first = emu.stats_dict()["events_requests"]
         second = jobs.backfill(warehouse.pipeline(), start=start, end=end, api=api, now=NOW)
-        assert emu.stats()["requests"] == requests_after_first, "the second run asked Box again"
+        assert emu.stats_dict()["events_requests"] == requests_after_first, "the second run asked Box again"
         assert_exact(warehouse, emu.oracle.event_ids(start, end))
     assert first.windows_loaded == 5 and second.windows_loaded == 0 and second.windows_skipped == 5
     status = jobs.status(warehouse.pipeline(), now=NOW)
@@ -141,9 +141,13 @@ def test_a_start_beyond_retention_is_clamped_and_a_future_end_to_now(warehouse, 
 def test_status_reports_gaps_between_covered_ranges(warehouse):
     with running_emulator(clock=ManualClock(NOW), events_per_day=200) as (emu, srv):
         api = api_for(srv, emu.config)
-        jobs.backfill(warehouse.pipeline(), start=NOW - 10 * DAY, end=NOW - 8 * DAY, api=api, now=NOW)
-        jobs.backfill(warehouse.pipeline(), start=NOW - 5 * DAY, end=NOW - 4 * DAY, api=api, now=NOW)
+        jobs.backfill(
+            warehouse.pipeline(), start=MIDNIGHT - 10 * DAY, end=MIDNIGHT - 8 * DAY, api=api, now=NOW
+        )
+        jobs.backfill(
+            warehouse.pipeline(), start=MIDNIGHT - 5 * DAY, end=MIDNIGHT - 4 * DAY, api=api, now=NOW
+        )
     status = jobs.status(warehouse.pipeline(), now=NOW)
-    assert [(g.start, g.end) for g in status.gaps] == [(NOW - 8 * DAY, NOW - 5 * DAY)]
+    assert [(g.start, g.end) for g in status.gaps] == [(MIDNIGHT - 8 * DAY, MIDNIGHT - 5 * DAY)]
     assert status.last_run is not None and status.last_run.kind == "backfill"
     assert "gaps (run `boxevents backfill` over them):" in status.lines()

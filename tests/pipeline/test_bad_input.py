@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from typer.testing import CliRunner
 
+from box_emulator import SystemClock
 from box_emulator.testing import running_emulator
 from pipelines import jobs
 from pipelines.cli import app
@@ -60,7 +61,7 @@ def test_bad_input_is_one_line_and_loses_nothing(warehouse, case):
     drop_credentials = changes.pop("drop_credentials", False)
     non_admin = changes.pop("non_admin", False)
     now = datetime.now(UTC)
-    with running_emulator(events_per_day=300) as (emu, srv):
+    with running_emulator(clock=SystemClock(), events_per_day=300) as (emu, srv):
         jobs.backfill(
             warehouse.pipeline(),
             start=now - timedelta(days=8),

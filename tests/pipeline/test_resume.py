@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from box_emulator import SystemClock
 from box_emulator.testing import running_emulator
 
 BOXEVENTS = str(Path(sys.executable).with_name("boxevents"))
@@ -45,7 +46,7 @@ def test_backfill_killed_mid_run_resumes_without_rereading_completed_windows(war
         "--pipelines-dir",
         str(warehouse.pipelines_dir),
     ]
-    with running_emulator(events_per_day=3000) as (emu, srv):
+    with running_emulator(clock=SystemClock(), events_per_day=3000) as (emu, srv):
         env = _env(srv, emu.config, warehouse.pipelines_dir, warehouse.path)
         slow = subprocess.Popen(
             [*args, "--windows-per-run", "2", "--requests-per-minute", "900", "--concurrency", "2"],

@@ -13,8 +13,8 @@ LAG = timedelta(minutes=2)
 
 
 def test_events_that_arrive_after_one_sync_are_loaded_by_the_next(warehouse, assert_exact):
-    clock = ManualClock(NOW)
-    with running_emulator(clock=clock, events_per_day=4000) as (emu, srv):
+    clock = ManualClock(NOW + timedelta(hours=8))  # noon in California: the busy hours
+    with running_emulator(clock=clock, events_per_day=10000) as (emu, srv):
         api = api_for(srv, emu.config)
         first = jobs.sync(warehouse.pipeline(), api=api, lag=LAG, now=clock.now())
         t1, covered_start = clock.now(), first.range.start
