@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from .box_events.exceptions import BoxEventsError, ConfigurationError
 from .box_events.settings import (
@@ -243,6 +245,28 @@ def transform(
     """
     with user_errors():
         _transform(_pipeline(destination, duckdb_path, dataset, pipelines_dir), full)
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="A SQL statement; tables live in the dataset schema.")],
+    destination: Destination = "duckdb",
+    duckdb_path: DuckdbPath = None,
+    dataset: Dataset = DATASET_NAME,
+    pipelines_dir: PipelinesDir = None,
+) -> None:
+    """Run one SQL query on the warehouse and print the rows (no separate SQL client needed).
+
+    Example: boxevents query "SELECT severity, COUNT(*) FROM box_events.detections GROUP BY 1"
+    """
+    from .jobs import run_query
+
+    with user_errors():
+        header, rows = run_query(_pipeline(destination, duckdb_path, dataset, pipelines_dir), sql)
+        table = Table(*header)
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row))
+        Console().print(table)
 
 
 @app.command()

@@ -18,6 +18,7 @@ from typing import Any
 
 import dlt
 from dlt.common.destination.exceptions import UnknownDestinationModule
+from dlt.destinations.exceptions import DatabaseException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from .box_events import box_events, ledger
@@ -244,6 +245,17 @@ def _load_windows(
         report.runs += 1
         report.load_ids.extend(info.loads_ids)
     report.seconds = time.monotonic() - started
+
+
+def run_query(pipeline: dlt.Pipeline, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Column names and rows of one query on the pipeline's destination."""
+    try:
+        with pipeline.sql_client() as client, client.execute_query(sql) as cursor:
+            header = [column[0] for column in cursor.description or []]
+            return header, [tuple(row) for row in cursor.fetchall()]
+    except DatabaseException as exc:
+        message = str(exc).strip().splitlines()[0]
+        raise ConfigurationError(f"the query failed: {message}") from None
 
 
 class _one_line_errors:

@@ -4,10 +4,11 @@ dlt's per-row normaliser is the slow part of loading dicts; an Arrow table skips
 columns are pulled out, the nested objects are kept whole as JSON text (dlt `json` columns), and any
 top-level field Box adds later lands in `extra`, so nothing Box sends is ever dropped.
 
-Two decoders, one result. The fast one (msgspec) decodes a page straight into typed structs and keeps
-each nested object as its raw JSON bytes: no Python dict is built for it and nothing is re-serialized.
-It refuses any page with a field it does not know; such a page goes through the general decoder
-(orjson → dicts), which keeps unknown fields in `extra`. Tests hold the two to identical tables.
+Two decoders, one result. The fast one (msgspec) decodes each event straight into a typed struct and
+keeps each nested object as its raw JSON bytes: no Python dict is built for it and nothing is
+re-serialized. It refuses an event with a field it does not know; that event (a few per thousand) goes
+through the general decoder (orjson → dict), which keeps unknown fields in `extra`. Tests hold the two
+to identical tables.
 """
 
 from __future__ import annotations
@@ -136,11 +137,12 @@ class _Event(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class _Envelope(msgspec.Struct):
-    entries: list[_Event] = []
+    entries: list[msgspec.Raw] = []
     next_stream_position: str | int | None = None
 
 
 _decode_envelope = msgspec.json.Decoder(_Envelope).decode
+_decode_event = msgspec.json.Decoder(_Event).decode
 _decode_actor = msgspec.json.Decoder(_Actor).decode
 
 
@@ -152,9 +154,25 @@ def _raw(value: msgspec.Raw) -> bytes | None:
 def decode_page(body: bytes) -> tuple[pa.Table, str | None]:
     """A page's events as an Arrow table of EVENTS_SCHEMA and its `next_stream_position` (exact).
 
-    Raises msgspec.ValidationError for a page the fast decoder does not fully understand."""
+    Events with fields the fast decoder does not know take the general path; their rows follow the
+    others (row order carries no meaning: the window filter and the merge do not depend on it).
+    Raises msgspec errors only for a page that is not an events envelope at all."""
     envelope = _decode_envelope(body)
-    entries = envelope.entries
+    entries: list[_Event] = []
+    unknown_shape: list[dict[str, Any]] = []
+    for raw in envelope.entries:
+        try:
+            entries.append(_decode_event(raw))
+        except msgspec.ValidationError:
+            unknown_shape.append(orjson.loads(bytes(raw)))
+    table = _structs_to_table(entries)
+    if unknown_shape:
+        table = pa.concat_tables([table, events_to_table(unknown_shape)])
+    position = envelope.next_stream_position
+    return table, None if position is None else str(position)
+
+
+def _structs_to_table(entries: list[_Event]) -> pa.Table:
     actors = [_decode_actor(e.created_by) if e.created_by != NULL else _Actor() for e in entries]
     columns: dict[str, list[Any]] = {
         "event_id": [e.event_id for e in entries],
@@ -178,5 +196,4 @@ def decode_page(body: bytes) -> tuple[pa.Table, str | None]:
         _timestamps(values) if field.type == UTC_TIMESTAMP else pa.array(values, type=field.type)
         for field, values in zip(EVENTS_SCHEMA, columns.values(), strict=True)
     ]
-    position = envelope.next_stream_position
-    return pa.Table.from_arrays(arrays, schema=EVENTS_SCHEMA), None if position is None else str(position)
+    return pa.Table.from_arrays(arrays, schema=EVENTS_SCHEMA)

@@ -41,9 +41,9 @@ class Page:
 def parse_page(body: bytes) -> Page:
     """Decode an events envelope without ever rounding the stream position.
 
-    The fast decoder keeps integers of any size exact. A page it refuses (a field Box added) goes
-    through orjson and dicts; orjson keeps 64-bit integers exact but turns larger ones into floats,
-    so such a position is read again with the standard library, exact at any size."""
+    The fast decoder keeps integers of any size exact. A page it refuses (not the envelope it
+    expects) goes through orjson and dicts; orjson keeps 64-bit integers exact but turns larger ones
+    into floats, so such a position is read again with the standard library, exact at any size."""
     try:
         table, position = decode_page(body)
         return Page(table, str(position))

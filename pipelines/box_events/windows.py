@@ -93,13 +93,13 @@ def clamp_range(start: datetime, end: datetime, *, now: datetime) -> tuple[datet
             "swap them or widen the range"
         )
     oldest = now - ADMIN_LOGS_RETENTION + RETENTION_SAFETY_MARGIN
-    if start < oldest:
+    if start < now - ADMIN_LOGS_RETENTION:
         log.warning(
             "start %s is older than Box keeps admin_logs (365 days); starting at %s instead",
             start.isoformat(),
             oldest.isoformat(),
         )
-        start = oldest
+    start = max(start, oldest)
     if end > now:
         end = now
     if start >= end:
