@@ -51,6 +51,8 @@ DLT_DEFAULTS = {
     "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "true",
     # dlt gzips its intermediate files by default: most of the extract time, for nothing.
     "DATA_WRITER__DISABLE_COMPRESSION": "true",
+    # dlt's anonymous usage telemetry would call out to the internet: audit tooling stays quiet.
+    "RUNTIME__DLTHUB_TELEMETRY": "false",
 }
 
 

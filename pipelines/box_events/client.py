@@ -20,7 +20,7 @@ import pyarrow as pa
 from .arrow_pages import decode_page, events_to_table
 from .exceptions import BoxPermissionError, BoxRequestError
 from .ratelimit import RateLimiter
-from .retries import RequestStats, RetryPolicy, send_with_retries
+from .retries import RETRYABLE_WITH_FRESH_TOKEN, RequestStats, RetryPolicy, send_with_retries
 from .settings import (
     BOUNDARY_SLACK,
     CONNECT_TIMEOUT_S,
@@ -102,6 +102,7 @@ class BoxEventsClient:
             policy=self.policy,
             stats=self.stats,
             on_throttled=self.limiter.throttled,
+            retry_statuses=RETRYABLE_WITH_FRESH_TOKEN,
         )
         if response.status_code == 200:
             self.limiter.succeeded()
@@ -139,11 +140,6 @@ def _request_error(response: httpx.Response) -> Exception:
             "scope manage_enterprise_properties ('Manage enterprise properties') and the account "
             "must be an admin, or a co-admin allowed to run reports; reauthorize the app after "
             "changing scopes"
-        )
-    if response.status_code == 401:
-        return BoxPermissionError(
-            "Box rejected the access token even after a refresh: check the app's authorization "
-            "in the Admin Console and the credentials"
         )
     return BoxRequestError(
         f"Box answered {response.status_code} {code or ''}: {message}".replace("  ", " "),

@@ -15,12 +15,15 @@ from dataclasses import dataclass, field
 import httpx
 import tenacity
 
-from .exceptions import BoxUnavailableError
+from .exceptions import BoxAuthError, BoxUnavailableError
 from .settings import MAX_ATTEMPTS, MAX_RETRY_WAIT_S
 
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+RETRYABLE_WITH_FRESH_TOKEN = RETRYABLE_STATUS | {401}
+"""A 401 that survives the auth flow's one refresh (the new token revoked at once) is worth another
+attempt with another token; developer tokens raise before this, as they cannot be renewed."""
 
 
 @dataclass
@@ -84,6 +87,7 @@ def send_with_retries(
     policy: RetryPolicy,
     stats: RequestStats,
     on_throttled: Callable[[float], None] | None = None,
+    retry_statuses: frozenset[int] = RETRYABLE_STATUS,
 ) -> httpx.Response:
     """Call `send` until it answers something other than 429/5xx or a transport error.
 
@@ -93,7 +97,7 @@ def send_with_retries(
     def attempt() -> httpx.Response:
         stats.add(requests=1)
         response = send()
-        if response.status_code in RETRYABLE_STATUS:
+        if response.status_code in retry_statuses:
             if response.status_code == 429:
                 stats.add(throttled=1)
                 if on_throttled is not None:
@@ -116,6 +120,11 @@ def send_with_retries(
     try:
         return retrying(attempt)
     except RetryableResponse as exc:
+        if exc.response.status_code == 401:
+            raise BoxAuthError(
+                f"Box kept rejecting fresh access tokens ({policy.max_attempts} attempts): check that "
+                "the app is authorized in the Admin Console and the credentials are current"
+            ) from None
         raise BoxUnavailableError(
             f"{what} kept failing ({_describe(exc)}) after {policy.max_attempts} attempts: "
             "Box may be down or throttling hard; run the same command again later"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -60,8 +61,9 @@ def test_tokens_expiring_and_revoked_mid_backfill_are_renewed(warehouse, assert_
         assert emu.stats_dict()["tokens_issued"] > 1, "no token expired: the test proves nothing"
 
 
-def test_no_secret_reaches_the_warehouse_or_the_pipeline_state(warehouse):
-    with running_emulator(clock=ManualClock(NOW), events_per_day=300) as (emu, srv):
+def test_no_secret_reaches_the_warehouse_the_pipeline_state_or_the_logs(warehouse, caplog):
+    caplog.set_level(logging.DEBUG)
+    with running_emulator(clock=ManualClock(NOW), events_per_day=300, token_revoke_rate=0.2) as (emu, srv):
         jobs.backfill(
             warehouse.pipeline(),
             start=START,
@@ -71,6 +73,9 @@ def test_no_secret_reaches_the_warehouse_or_the_pipeline_state(warehouse):
         )
         secret = emu.config.client_secret.encode()
         tokens = [t.encode() for t in emu.auth._tokens]
+    logged = caplog.text.encode()
+    assert secret not in logged
+    assert not any(token in logged for token in tokens)
     files = [p for p in warehouse.root.rglob("*") if p.is_file()]
     assert any(p.suffix == ".duckdb" for p in files)
     for path in files:

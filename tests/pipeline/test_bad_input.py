@@ -101,3 +101,25 @@ def test_bad_input_is_one_line_and_loses_nothing(warehouse, case):
     assert emu.config.developer_token not in result.output
     assert sorted(warehouse.event_ids()) == before_rows
     assert warehouse.ledger() == before_ledger
+
+
+def test_a_400_from_box_shows_boxs_own_message():
+    from pipelines.box_events.auth import DeveloperTokenAuth
+    from pipelines.box_events.client import BoxEventsClient
+    from pipelines.box_events.exceptions import BoxRequestError
+    from pipelines.box_events.ratelimit import RateLimiter
+    from pipelines.box_events.retries import RequestStats, RetryPolicy
+
+    with running_emulator() as (emu, srv):
+        client = BoxEventsClient(
+            srv.api_base_url,
+            DeveloperTokenAuth(emu.config.developer_token),
+            limiter=RateLimiter(6000),
+            stats=RequestStats(),
+            policy=RetryPolicy(),
+        )
+        with client, pytest.raises(BoxRequestError) as caught:
+            client.get_page({"stream_type": "admin_logs", "created_after": "2099-01-01T00:00:00Z"})
+    assert caught.value.status == 400
+    assert str(caught.value).startswith("Box answered 400 bad_request: ")
+    assert "future" in str(caught.value).lower() or "created_after" in str(caught.value)
