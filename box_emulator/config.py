@@ -1,0 +1,218 @@
+"""Emulator configuration: the data knobs, the delivery knobs, and the three profiles.
+
+Why profiles: a pipeline must be proven against a clean API (correctness), a realistic one
+(rate limits, the odd 5xx, short pages, 5-minute tokens) and a hostile one (everything that
+can go wrong in delivery). Every delivery knob is also a field of its own so a test can switch
+exactly one behaviour on; a field left at `None` takes the profile's value (see `knobs`).
+
+Data knobs (seed, volume, mix, scenarios, arrival delays) never depend on the profile: faults
+change how events are delivered, never which events exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date, timedelta
+from typing import Any, Literal
+
+Profile = Literal["clean", "realistic", "hostile"]
+Mix = Literal["default", "benign"]
+
+
+@dataclass(frozen=True, slots=True)
+class Knobs:
+    """Delivery behaviour, fully resolved (no `None`)."""
+
+    rate_limit_per_minute: int | None
+    latency_ms: tuple[int, int]
+    slow_rate: float
+    slow_ms: int
+    error_rate: float
+    random_429_rate: float
+    retry_after_choices: tuple[int, ...]
+    drop_rate: float
+    short_page_rate: float
+    token_ttl_seconds: float
+    token_revoke_rate: float
+    positions_as_numbers: bool
+    legacy_zero_position: bool
+    streaming_duplicate_rate: float
+    longpoll_timeout_seconds: float
+
+
+PROFILES: dict[str, dict[str, Any]] = {
+    "clean": {
+        "rate_limit_per_minute": None,
+        "latency_ms": (0, 0),
+        "slow_rate": 0.0,
+        "slow_ms": 0,
+        "error_rate": 0.0,
+        "random_429_rate": 0.0,
+        "retry_after_choices": (1,),
+        "drop_rate": 0.0,
+        "short_page_rate": 0.0,
+        "token_ttl_seconds": 3600.0,
+        "token_revoke_rate": 0.0,
+        "positions_as_numbers": False,
+        "legacy_zero_position": False,
+        "streaming_duplicate_rate": 0.02,
+        "longpoll_timeout_seconds": 2.0,
+    },
+    "realistic": {
+        "rate_limit_per_minute": 1000,
+        "latency_ms": (20, 80),
+        "slow_rate": 0.0,
+        "slow_ms": 0,
+        "error_rate": 0.002,
+        "random_429_rate": 0.0,
+        "retry_after_choices": (1,),
+        "drop_rate": 0.0,
+        "short_page_rate": 0.05,
+        "token_ttl_seconds": 300.0,
+        "token_revoke_rate": 0.0,
+        "positions_as_numbers": False,
+        "legacy_zero_position": False,
+        "streaming_duplicate_rate": 0.02,
+        "longpoll_timeout_seconds": 2.0,
+    },
+    "hostile": {
+        "rate_limit_per_minute": 1000,
+        "latency_ms": (0, 60),
+        "slow_rate": 0.02,
+        "slow_ms": 700,
+        "error_rate": 0.05,
+        "random_429_rate": 0.05,
+        # mostly 0-1 s so tests stay fast; Box's own answers are usually 1-2 s
+        "retry_after_choices": (0, 1, 1, 1, 2),
+        "drop_rate": 0.02,
+        "short_page_rate": 0.3,
+        "token_ttl_seconds": 45.0,
+        "token_revoke_rate": 0.01,
+        "positions_as_numbers": True,
+        "legacy_zero_position": True,
+        "streaming_duplicate_rate": 0.05,
+        "longpoll_timeout_seconds": 1.0,
+    },
+}
+
+KNOB_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Knobs))
+
+SCENARIO_KINDS: tuple[str, ...] = (
+    "mass_download",
+    "failed_login_burst",
+    "login_many_ips",
+    "new_admin",
+    "external_collab_invite",
+    "malicious_file",
+    "shield_alert",
+    "open_shared_link",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """One incident to plant: `kind` (see SCENARIO_KINDS) on UTC day `day`."""
+
+    kind: str
+    day: date
+
+    def __post_init__(self) -> None:
+        if self.kind not in SCENARIO_KINDS:
+            raise ValueError(f"unknown scenario kind {self.kind!r}; expected one of {SCENARIO_KINDS}")
+
+
+ScenarioLike = Scenario | tuple[str, date | str] | str
+
+
+def _to_scenario(item: ScenarioLike) -> Scenario:
+    if isinstance(item, Scenario):
+        return item
+    if isinstance(item, str):  # "kind@2026-11-20"
+        kind, _, day = item.partition("@")
+        return Scenario(kind, date.fromisoformat(day))
+    kind, day = item
+    return Scenario(kind, day if isinstance(day, date) else date.fromisoformat(day))
+
+
+@dataclass
+class EmulatorConfig:
+    """Everything that defines one emulated Box enterprise and how its API behaves.
+
+    `scenarios=None` means "the mix's default": with `mix="default"` one incident of a rotating
+    kind is planted every 10 days; with `mix="benign"` nothing is planted. Pass a list (of
+    `Scenario`, `(kind, date)` or `"kind@YYYY-MM-DD"`) to plant exactly those, `[]` for none.
+    """
+
+    seed: int = 42
+    events_per_day: int = 2000
+    profile: Profile = "clean"
+    mix: Mix = "default"
+    scenarios: Sequence[ScenarioLike] | None = None
+
+    # the enterprise
+    company_domain: str = "example.com"
+    n_users: int = 300
+    n_external: int = 30
+    enterprise_id: str = "818181"
+    client_id: str = "emu0client0id0000000000000000001"
+    client_secret: str = "emu0client0secret000000000000001"
+    developer_token: str = "emu0developer0token0admin0000001"
+    non_admin_token: str = "emu0developer0token0user00000001"
+    jwt_public_keys: Mapping[str, str] = field(default_factory=dict)
+
+    # data and API semantics (profile-independent)
+    max_arrival_delay: timedelta = timedelta(hours=2)
+    retention_days: int = 365
+    streaming_retention_days: int = 14
+    created_after_inclusive: bool = True
+    created_before_inclusive: bool = False
+    cache_days: int = 40
+
+    # delivery knobs: None = the profile's value
+    rate_limit_per_minute: int | None = None
+    latency_ms: tuple[int, int] | None = None
+    slow_rate: float | None = None
+    slow_ms: int | None = None
+    error_rate: float | None = None
+    random_429_rate: float | None = None
+    retry_after_choices: tuple[int, ...] | None = None
+    drop_rate: float | None = None
+    short_page_rate: float | None = None
+    token_ttl_seconds: float | None = None
+    token_revoke_rate: float | None = None
+    positions_as_numbers: bool | None = None
+    legacy_zero_position: bool | None = None
+    streaming_duplicate_rate: float | None = None
+    longpoll_timeout_seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise ValueError(f"unknown profile {self.profile!r}; expected one of {list(PROFILES)}")
+        if self.mix not in ("default", "benign"):
+            raise ValueError(f"unknown mix {self.mix!r}; expected 'default' or 'benign'")
+        if self.events_per_day < 0:
+            raise ValueError("events_per_day must be >= 0")
+        if self.cache_days < 1:
+            raise ValueError("cache_days must be >= 1")
+
+    @property
+    def knobs(self) -> Knobs:
+        """The delivery knobs with profile defaults filled in."""
+        base = PROFILES[self.profile]
+        values = {}
+        for name in KNOB_NAMES:
+            value = getattr(self, name)
+            values[name] = base[name] if value is None else value
+        # "rate_limit_per_minute=0" reads as "no limit" too
+        if not values["rate_limit_per_minute"]:
+            values["rate_limit_per_minute"] = None
+        values["latency_ms"] = tuple(values["latency_ms"])
+        values["retry_after_choices"] = tuple(values["retry_after_choices"])
+        return Knobs(**values)
+
+    def explicit_scenarios(self) -> list[Scenario] | None:
+        """The configured scenarios, normalised; None when the rotating default applies."""
+        if self.scenarios is None:
+            return None if self.mix == "default" else []
+        return [_to_scenario(s) for s in self.scenarios]
