@@ -21,7 +21,7 @@ from dlt.common.destination.exceptions import UnknownDestinationModule
 from dlt.destinations.exceptions import DatabaseException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from .box_events import box_events, ledger
+from .box_events import FetchPlan, box_events, ledger
 from .box_events.auth import BoxCredentials
 from .box_events.event_types import normalize_event_types
 from .box_events.exceptions import BoxEventsError, ConfigurationError
@@ -239,13 +239,19 @@ def _load_windows(
             on_window(done)
 
     kwargs = (api or ApiOptions()).source_kwargs()
-    for first in range(0, len(windows), max(1, windows_per_run)):
-        chunk = windows[first : first + windows_per_run]
-        with _one_line_errors():
-            source = box_events(windows=chunk, event_types=types, kind=kind, on_window=window_done, **kwargs)
-            info = pipeline.run(source, loader_file_format="parquet")
-        report.runs += 1
-        report.load_ids.extend(info.loads_ids)
+    step = max(1, windows_per_run)
+    plan = FetchPlan([windows[i : i + step] for i in range(0, len(windows), step)])
+    try:
+        for index in range(len(plan.chunks)):
+            with _one_line_errors():
+                source = box_events(
+                    event_types=types, kind=kind, on_window=window_done, plan=plan, chunk=index, **kwargs
+                )
+                info = pipeline.run(source, loader_file_format="parquet")
+            report.runs += 1
+            report.load_ids.extend(info.loads_ids)
+    finally:
+        plan.close()
     report.seconds = time.monotonic() - started
 
 

@@ -24,7 +24,7 @@ from .arrow_pages import EVENTS_COLUMNS
 from .auth import BoxCredentials, make_auth
 from .client import BoxEventsClient
 from .event_types import normalize_event_types
-from .fetch import WindowDone, fetch_windows
+from .fetch import WindowDone, WindowFetcher
 from .ratelimit import RateLimiter
 from .retries import RequestStats, RetryPolicy
 from .settings import (
@@ -82,6 +82,8 @@ def box_events(
     windows: Sequence[Window] | None = None,
     kind: str = "backfill",
     on_window: Callable[[WindowDone], None] | None = None,
+    plan: FetchPlan | None = None,
+    chunk: int = 0,
 ) -> DltResource:
     """Box enterprise events from `start_date` to `end_date`.
 
@@ -97,34 +99,55 @@ def box_events(
         windows: explicit windows (the jobs pass the ones the ledger lacks); overrides the dates.
         kind: `backfill` or `sync`, recorded in the ledger.
         on_window: called after each completed window (progress display).
+        plan, chunk: for the jobs' multi-checkpoint runs: one fetcher shared by all runs of a job,
+            so the next chunk of windows is fetched while the previous one loads.
     """
     types = normalize_event_types(event_types)
-    if windows is None:
-        now = datetime.now(UTC)
-        start, end = clamp_range(
-            parse_when(start_date, now=now, name="start date"),
-            parse_when(end_date, now=now, name="end date"),
-            now=now,
+    if plan is None:
+        if windows is None:
+            now = datetime.now(UTC)
+            start, end = clamp_range(
+                parse_when(start_date, now=now, name="start date"),
+                parse_when(end_date, now=now, name="end date"),
+                now=now,
+            )
+            size = window_size if isinstance(window_size, timedelta) else parse_duration(window_size)
+            windows = plan_windows(start, end, size)
+        plan = FetchPlan([list(windows)], close_after_last=True)
+    if plan.fetcher is None:
+        policy = RetryPolicy(max_attempts=max_attempts, max_wait_s=max_retry_wait_s)
+        client = BoxEventsClient(
+            api_base_url,
+            make_auth(credentials, token_url, policy),
+            limiter=RateLimiter(requests_per_minute),
+            stats=RequestStats(),
+            policy=policy,
         )
-        size = window_size if isinstance(window_size, timedelta) else parse_duration(window_size)
-        windows = plan_windows(start, end, size)
-    policy = RetryPolicy(max_attempts=max_attempts, max_wait_s=max_retry_wait_s)
-    client = BoxEventsClient(
-        api_base_url,
-        make_auth(credentials, token_url, policy),
-        limiter=RateLimiter(requests_per_minute),
-        stats=RequestStats(),
-        policy=policy,
-    )
-    return admin_logs(client, list(windows), types, concurrency, kind, on_window)
+        plan.fetcher = WindowFetcher(client, plan.chunks, event_types=types, concurrency=concurrency)
+    return admin_logs(plan, chunk, ",".join(types), kind, on_window)
+
+
+class FetchPlan:
+    """The chunks of windows of one job (one dlt run each) and the fetcher that serves them all.
+
+    The first source call creates the fetcher from its resolved configuration; the job closes the
+    plan when it ends (a one-chunk plan made by the source closes itself after its chunk)."""
+
+    def __init__(self, chunks: list[list[Window]], *, close_after_last: bool = False) -> None:
+        self.chunks = chunks
+        self.fetcher: WindowFetcher | None = None
+        self.close_after_last = close_after_last
+
+    def close(self) -> None:
+        if self.fetcher is not None:
+            self.fetcher.close()
 
 
 @dlt.resource(name=EVENTS_TABLE)
 def admin_logs(
-    client: BoxEventsClient,
-    windows: list[Window],
-    event_types: tuple[str, ...],
-    concurrency: int,
+    plan: FetchPlan,
+    chunk: int,
+    filter_key: str,
     kind: str,
     on_window: Callable[[WindowDone], None] | None = None,
 ) -> Iterator[Any]:
@@ -132,13 +155,13 @@ def admin_logs(
 
     Each of the three tables is a hint variant of this one resource (merge for events, append for the
     bookkeeping), so a window's ledger row is yielded by the same generator right after its events."""
+    assert plan.fetcher is not None
     route = _TableRouter()
     run_id = uuid.uuid4().hex
     started_at = datetime.now(UTC)
     events = 0
-    filter_key = ",".join(event_types)
-    with client:
-        for item in fetch_windows(client, windows, event_types=event_types, concurrency=concurrency):
+    try:
+        for item in plan.fetcher.chunk(chunk):
             if isinstance(item, WindowDone):
                 events += item.events
                 if on_window:
@@ -146,7 +169,10 @@ def admin_logs(
                 yield route(LEDGER_TABLE, _ledger_row(item, filter_key, kind, run_id))
             else:
                 yield route(EVENTS_TABLE, item)
-    stats = client.stats
+        counters = plan.fetcher.take_counters()
+    finally:
+        if plan.close_after_last and chunk == len(plan.chunks) - 1:
+            plan.close()
     yield route(
         RUNS_TABLE,
         {
@@ -154,11 +180,11 @@ def admin_logs(
             "kind": kind,
             "started_at": started_at,
             "finished_at": datetime.now(UTC),
-            "windows": len(windows),
+            "windows": len(plan.chunks[chunk]),
             "events": events,
-            "requests": stats.requests,
-            "retries": stats.retries,
-            "throttled": stats.throttled,
+            "requests": counters.requests,
+            "retries": counters.retries,
+            "throttled": counters.throttled,
         },
     )
 

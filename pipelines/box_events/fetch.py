@@ -1,17 +1,20 @@
-"""Fetch many windows at once: latency hidden by threads, order and memory kept in check.
+"""Fetch windows in the background: latency hidden by threads, memory kept flat, loads overlapped.
 
-Each worker pages one window at a time and hands Arrow batches to a bounded queue; the consumer (the
-dlt resource, in the extract thread) yields them in arrival order. A window's completion record is
-queued after its last batch, so a ledger row can never precede the events it vouches for. The bounded
-queue keeps memory flat: workers wait when the loader falls behind.
+A backfill is a sequence of checkpoints (one dlt run each) over chunks of windows. The fetcher works
+through the chunks in order with a pool of threads, one window per thread at a time, and hands Arrow
+batches to the chunk's bounded queue; the dlt resource of that chunk's run yields them in arrival
+order. As soon as a chunk is fetched, the next one starts, so Box is being read while dlt normalizes
+and loads the previous checkpoint. A window's completion record is queued after its last batch, so a
+ledger row can never precede the events it vouches for. The bounded queues keep memory flat: workers
+wait whenever the loader falls behind.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -28,7 +31,14 @@ class WindowDone:
     events: int
     pages: int
     retries: int = 0
-    """The run's retries so far (all windows), for the progress display."""
+    """The job's retries so far (all windows), for the progress display."""
+
+
+@dataclass(frozen=True)
+class RunCounters:
+    requests: int
+    retries: int
+    throttled: int
 
 
 @dataclass(frozen=True)
@@ -39,68 +49,103 @@ class _Failed:
 _Item = pa.Table | WindowDone | _Failed
 
 
-def fetch_windows(
-    client: BoxEventsClient,
-    windows: Sequence[Window],
-    *,
-    event_types: Sequence[str] = (),
-    concurrency: int = 1,
-    batch_pages: int = ARROW_BATCH_PAGES,
-) -> Iterator[pa.Table | WindowDone]:
-    """Yield Arrow tables of events (already cut to their window) and one WindowDone per window."""
-    if not windows:
-        return
-    items: queue.Queue[_Item] = queue.Queue(maxsize=max(2, concurrency * 2))
-    stop = threading.Event()
+class WindowFetcher:
+    """Fetches chunks of windows one after another in background threads; `chunk(i)` yields chunk
+    i's Arrow batches and WindowDone records. Owns the client: `close()` stops the threads and closes it."""
 
-    def put(item: _Item) -> None:
-        while not stop.is_set():
+    def __init__(
+        self,
+        client: BoxEventsClient,
+        chunks: Sequence[Sequence[Window]],
+        *,
+        event_types: Sequence[str] = (),
+        concurrency: int = 1,
+        batch_pages: int = ARROW_BATCH_PAGES,
+    ) -> None:
+        self.client = client
+        self.chunks = [list(chunk) for chunk in chunks]
+        self._event_types = tuple(event_types)
+        self._concurrency = max(1, concurrency)
+        self._batch_pages = batch_pages
+        self._queues: list[queue.Queue[_Item]] = [
+            queue.Queue(maxsize=max(4, 2 * self._concurrency)) for _ in self.chunks
+        ]
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._counted = RunCounters(0, 0, 0)
+
+    def chunk(self, index: int) -> Iterator[pa.Table | WindowDone]:
+        """Chunk `index`'s items until all its windows are done; re-raises a worker's error."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="box-fetcher", daemon=True)
+            self._thread.start()
+        items, done = self._queues[index], 0
+        while done < len(self.chunks[index]):
+            item = items.get()
+            if isinstance(item, _Failed):
+                self.close()
+                raise item.error
+            if isinstance(item, WindowDone):
+                done += 1
+            yield item
+
+    def take_counters(self) -> RunCounters:
+        """Requests, retries and 429s since the last call: one checkpoint's share."""
+        stats = self.client.stats
+        now = RunCounters(stats.requests, stats.retries, stats.throttled)
+        before, self._counted = self._counted, now
+        return RunCounters(*(a - b for a, b in zip(vars(now).values(), vars(before).values(), strict=True)))
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
+        self.client.close()
+
+    def __enter__(self) -> WindowFetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _run(self) -> None:
+        with ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="box-window") as pool:
+            for windows, items in zip(self.chunks, self._queues, strict=True):
+                if self._stop.is_set():
+                    return
+                wait([pool.submit(self._fetch_window, window, items) for window in windows])
+
+    def _put(self, items: queue.Queue[_Item], item: _Item) -> None:
+        while not self._stop.is_set():
             try:
                 items.put(item, timeout=0.2)
                 return
             except queue.Full:
                 continue
 
-    def work(window: Window) -> None:
-        if stop.is_set():
+    def _fetch_window(self, window: Window, items: queue.Queue[_Item]) -> None:
+        if self._stop.is_set():
             return
         try:
             events = pages = 0
             batch: list[Page] = []
-            for page in client.window_pages(window, event_types):
-                if stop.is_set():
+            for page in self.client.window_pages(window, self._event_types):
+                if self._stop.is_set():
                     return
                 pages += 1
                 batch.append(page)
-                if len(batch) >= batch_pages:
-                    events += _put_batch(batch, window, put)
+                if len(batch) >= self._batch_pages:
+                    events += self._put_batch(batch, window, items)
                     batch = []
-            events += _put_batch(batch, window, put)
-            put(WindowDone(window, events, pages, client.stats.retries))
+            events += self._put_batch(batch, window, items)
+            self._put(items, WindowDone(window, events, pages, self.client.stats.retries))
         except BaseException as error:  # handed to the consumer, which re-raises it
-            put(_Failed(error))
+            self._put(items, _Failed(error))
 
-    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="box-window") as pool:
-        for window in windows:
-            pool.submit(work, window)
-        done = 0
-        try:
-            while done < len(windows):
-                item = items.get()
-                if isinstance(item, _Failed):
-                    raise item.error
-                if isinstance(item, WindowDone):
-                    done += 1
-                yield item
-        finally:
-            stop.set()
-            pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _put_batch(batch: list[Page], window: Window, put: Callable[[_Item], None]) -> int:
-    if not batch:
-        return 0
-    table = within(pa.concat_tables([page.events for page in batch]), window.start, window.end)
-    if table.num_rows:
-        put(table)
-    return table.num_rows
+    def _put_batch(self, batch: list[Page], window: Window, items: queue.Queue[_Item]) -> int:
+        if not batch:
+            return 0
+        table = within(pa.concat_tables([page.events for page in batch]), window.start, window.end)
+        if table.num_rows:
+            self._put(items, table)
+        return table.num_rows
