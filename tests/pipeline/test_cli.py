@@ -1,0 +1,47 @@
+"""The command line: every command has help with an example; `query` answers from the warehouse."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from typer.testing import CliRunner
+
+from box_emulator import ManualClock
+from box_emulator.testing import running_emulator
+from pipelines import jobs
+from pipelines.cli import app
+from tests.conftest import MIDNIGHT, NOW, api_for
+
+COMMANDS = ["backfill", "sync", "status", "transform", "query", "emulator", "demo"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command):
+    result = CliRunner().invoke(app, [command, "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "Example: boxevents " + command in " ".join(result.output.split())
+
+
+def test_status_and_query_read_the_warehouse(warehouse):
+    with running_emulator(clock=ManualClock(NOW), events_per_day=400) as (emu, srv):
+        jobs.backfill(
+            warehouse.pipeline(),
+            start=MIDNIGHT - timedelta(days=2),
+            end=MIDNIGHT,
+            api=api_for(srv, emu.config),
+            now=NOW,
+        )
+        expected = len(emu.oracle.event_ids(MIDNIGHT - timedelta(days=2), MIDNIGHT))
+    where = ["--duckdb-path", str(warehouse.path), "--pipelines-dir", str(warehouse.pipelines_dir)]
+    status = CliRunner().invoke(app, ["status", *where], terminal_width=200)
+    assert status.exit_code == 0, status.output
+    assert f"events loaded: {expected:,}" in status.output
+    assert "gaps: none" in status.output
+    query = CliRunner().invoke(
+        app, ["query", "SELECT COUNT(*) AS n FROM box_events.admin_logs", *where], terminal_width=200
+    )
+    assert query.exit_code == 0, query.output
+    assert str(expected) in query.output
+    bad = CliRunner().invoke(app, ["query", "SELECT * FROM no_such_table", *where])
+    assert bad.exit_code == 2 and bad.output.strip().startswith("error: the query failed")
