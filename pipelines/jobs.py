@@ -146,12 +146,24 @@ WindowCallback = Callable[[WindowDone], None]
 
 
 def finish_pending(pipeline: dlt.Pipeline) -> None:
-    """Load what an interrupted run had already extracted, before reading the ledger."""
-    if pipeline.has_pending_data:
-        log.info("finishing the load package of an interrupted run")
-        with _one_line_errors():
-            pipeline.normalize()
-            pipeline.load()
+    """Load what an interrupted run had already extracted, before reading the ledger.
+
+    If that package cannot be finished (a run killed mid-write can leave a truncated file), it is
+    dropped: nothing is lost, since its windows are not in the ledger and will be read again."""
+    if not pipeline.has_pending_data:
+        return
+    log.info("finishing the load package of an interrupted run")
+    try:
+        pipeline.normalize()
+        pipeline.load()
+    except PipelineStepFailed as exc:
+        if _find_box_error(exc) is not None:
+            raise
+        log.warning(
+            "dropping the interrupted run's load package (%s): its windows will be read again",
+            str(exc.exception).splitlines()[0] if exc.exception else type(exc).__name__,
+        )
+        pipeline.abort_packages()
 
 
 def backfill(

@@ -75,3 +75,32 @@ def test_backfill_killed_mid_run_resumes_without_rereading_completed_windows(war
 
     windows = [row[:2] for row in warehouse.ledger()]
     assert len(windows) == len(set(windows)) == 20, "a completed window was read twice"
+
+
+def test_an_unfinishable_interrupted_package_is_dropped_and_its_windows_read_again(
+    warehouse, assert_exact, caplog
+):
+    from box_emulator import ManualClock
+    from pipelines import jobs
+    from pipelines.box_events import box_events
+    from pipelines.box_events.windows import Window
+    from tests.conftest import MIDNIGHT, NOW, api_for
+
+    day = timedelta(days=1)
+    with running_emulator(clock=ManualClock(NOW), events_per_day=500) as (emu, srv):
+        api = api_for(srv, emu.config)
+        pipeline = warehouse.pipeline()
+        jobs.backfill(pipeline, start=MIDNIGHT - 4 * day, end=MIDNIGHT - 2 * day, api=api, now=NOW)
+        # an interrupted run: extracted, never loaded, and its events file cut short mid-write
+        pipeline.extract(
+            box_events(windows=[Window(MIDNIGHT - 2 * day, MIDNIGHT - day)], **api.source_kwargs())
+        )
+        extracted = list(
+            warehouse.pipelines_dir.glob("*/normalize/extracted/*/new_jobs/admin_logs.*.parquet")
+        )
+        assert extracted
+        for path in extracted:
+            path.write_bytes(path.read_bytes()[:100])
+        jobs.backfill(pipeline, start=MIDNIGHT - 4 * day, end=MIDNIGHT, api=api, now=NOW)
+        assert_exact(warehouse, emu.oracle.event_ids(MIDNIGHT - 4 * day, MIDNIGHT))
+    assert "dropping the interrupted run's load package" in caplog.text
