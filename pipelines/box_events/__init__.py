@@ -205,7 +205,8 @@ def _ledger_row(done: WindowDone, filter_key: str, kind: str, run_id: str) -> di
 TABLE_HINTS = {
     EVENTS_TABLE: dlt.mark.make_hints(
         table_name=EVENTS_TABLE,
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        # staging holds no duplicate event_id (see fetch.first_sightings): dlt skips its dedup step
+        write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
         primary_key="event_id",
         columns=EVENTS_COLUMNS,
     ),

@@ -107,3 +107,14 @@ def test_a_page_with_a_field_box_added_takes_the_general_path_and_keeps_it():
     page = parse_page(body)
     assert page.next_position == "9"
     assert json.loads(page.events.column("extra")[0].as_py()) == {"region": "eu"}
+
+
+def test_a_window_never_yields_the_same_event_twice():
+    from pipelines.box_events.fetch import first_sightings
+
+    seen: set[str] = set()
+    page = pa.table({"event_id": ["a", "b", "a", "c"]})
+    assert first_sightings(page, seen).column("event_id").to_pylist() == ["a", "b", "c"]
+    assert first_sightings(pa.table({"event_id": ["c", "d"]}), seen).column("event_id").to_pylist() == ["d"]
+    clean = pa.table({"event_id": ["e", "f"]})
+    assert first_sightings(clean, seen) is clean
