@@ -166,6 +166,12 @@ def finish_pending(pipeline: dlt.Pipeline) -> None:
         pipeline.abort_packages()
 
 
+def _settled_coverage(pipeline: dlt.Pipeline, types: tuple[str, ...]) -> list[Window]:
+    """What the ledger covers once any interrupted run's package is finished (or dropped)."""
+    finish_pending(pipeline)
+    return ledger.covered(pipeline, types)
+
+
 def backfill(
     pipeline: dlt.Pipeline,
     *,
@@ -185,9 +191,8 @@ def backfill(
     first, last = clamp_range(
         parse_when(start, now=now, name="--start"), parse_when(end, now=now, name="--end"), now=now
     )
-    finish_pending(pipeline)
+    covered = _settled_coverage(pipeline, types)
     planned = plan_windows(first, last, window_size)
-    covered = ledger.covered(pipeline, types)
     todo = [w for w in planned if not is_covered(w, covered)]
     report = JobReport("backfill", len(planned), len(planned) - len(todo), range=Window(first, last))
     if on_plan:
@@ -213,8 +218,7 @@ def sync(
     """Read from (high-water mark − overlap) to (now − lag); merge makes the re-read harmless."""
     now = now or datetime.now(UTC)
     types = normalize_event_types(event_types)
-    finish_pending(pipeline)
-    covered = ledger.covered(pipeline, types)
+    covered = _settled_coverage(pipeline, types)
     high_water = covered[-1].end if covered else None
     start = high_water - overlap if high_water else now - first_sync_lookback
     end = now - lag
