@@ -7,6 +7,7 @@ import pytest
 
 from tests.transforms.conftest import EVENTS_PER_DAY
 from tests.transforms.pg import throwaway_postgres
+from tests.transforms.test_analyst_guide import EXAMPLES
 from tests.transforms.world import SCENARIOS, build_world
 from transforms import list_models, run_transforms
 
@@ -44,6 +45,11 @@ def test_postgres_builds_the_same_tables_as_duckdb(world, postgres_world):
 def test_postgres_per_event_type_views_count_like_duckdb(world, postgres_world):
     counts = " union all ".join(f"select '{v}', count(*) from {v}" for v in PER_TYPE_VIEWS)
     assert sorted(postgres_world.query(counts)) == sorted(world.query(counts))
+
+
+def test_the_analyst_guide_examples_run_on_postgres(postgres_world):
+    for sql in EXAMPLES:
+        assert isinstance(postgres_world.query(sql), list)
 
 
 def test_postgres_reruns_are_idempotent(postgres_world):

@@ -36,6 +36,7 @@ def test_transforms_after_a_sync_rebuild_only_touched_days_and_match_a_full_rebu
         sync = jobs.sync(pipeline, api=api, lag=timedelta(minutes=2), now=NOW)
         assert sync.events > 0
         served = emu.oracle.event_ids(NOW - 8 * DAY, NOW - timedelta(minutes=2))
+        previews = emu.oracle.counts_by_type(NOW - 8 * DAY, NOW - timedelta(minutes=2))["PREVIEW"]
 
     after_sync = run_transforms(pipeline)
     assert first.mode == "full" and after_sync.mode == "incremental"
@@ -47,6 +48,14 @@ def test_transforms_after_a_sync_rebuild_only_touched_days_and_match_a_full_rebu
     assert rebuilt.mode == "full"
     assert _snapshots(pipeline) == incremental
     assert run_transforms(pipeline).mode == "noop"
+
+    # rows removed from the raw table (a dlt refresh, a manual delete): only a full build follows
+    with pipeline.sql_client() as client:
+        client.execute_sql(f"delete from {client.make_qualified_table_name('admin_logs')} "
+                           "where event_type = 'PREVIEW'")  # fmt: skip
+    after_delete = run_transforms(pipeline)
+    assert after_delete.mode == "full" and "removed" in after_delete.reason
+    assert after_delete.model("stg_box__events").rows == len(served) - previews
 
 
 def test_changing_the_company_domains_rebuilds_and_reclassifies_externals(world, tmp_path):

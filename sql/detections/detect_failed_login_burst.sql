@@ -1,0 +1,37 @@
+-- Failed-login burst (brute force or credential stuffing): 5 or more failed logins for one user
+-- within one clock hour (UTC). Normal use stays at 2 or fewer a day.
+-- One finding per user and day, carrying all of that day's failed logins for the user.
+-- materialized: view
+with failures as (
+    select *
+    from audit_authentication
+    where event_type = 'FAILED_LOGIN'
+),
+
+peaks as (
+    select occurred_on, actor_id, max(failures_in_hour) as peak_hour_failures
+    from (
+        select occurred_on, actor_id, count(*) as failures_in_hour
+        from failures
+        group by occurred_on, actor_id, date_trunc('hour', occurred_at at time zone 'UTC')
+    ) as hourly
+    group by occurred_on, actor_id
+    having max(failures_in_hour) >= 5
+)
+
+select
+    'failed_login_burst' as detection,
+    'medium' as severity,
+    f.occurred_on,
+    min(f.occurred_at) as first_seen_at,
+    max(f.occurred_at) as last_seen_at,
+    f.actor_id,
+    max(f.actor_login) as actor_login,
+    cast(count(distinct f.ip_address) as varchar) || ' source IPs' as subject,
+    count(*) as event_count,
+    string_agg(f.event_id, ',' order by f.event_id) as event_ids,
+    cast(count(*) as varchar) || ' failed logins for ' || max(f.actor_login) || ', '
+    || cast(p.peak_hour_failures as varchar) || ' within one hour' as summary
+from failures as f
+inner join peaks as p on p.occurred_on = f.occurred_on and p.actor_id = f.actor_id
+group by f.occurred_on, f.actor_id, p.peak_hour_failures

@@ -1,0 +1,25 @@
+-- Every detection in one table, for alerting and triage. One row per finding, with a stable
+-- `detection_id` (a hash of the rule and the events it is built on).
+-- materialized: incremental
+with findings as (
+    select * from detect_mass_download
+    union all
+    select * from detect_failed_login_burst
+    union all
+    select * from detect_login_many_ips
+    union all
+    select * from detect_new_admin
+    union all
+    select * from detect_external_collab_invite
+    union all
+    select * from detect_malicious_file
+    union all
+    select * from detect_shield_alert
+    union all
+    select * from detect_open_shared_link
+)
+
+select
+    md5(detection || ':' || event_ids) as detection_id,
+    findings.*
+from findings

@@ -1,0 +1,18 @@
+-- Access by anonymous users (Box user id 2): people who opened content through a shared link
+-- without logging in. One row per event.
+-- materialized: incremental
+select
+    occurred_on,
+    occurred_at,
+    event_id,
+    event_type,
+    ip_address,
+    item_type,
+    item_id,
+    item_name,
+    parent_folder_name,
+    owner_login,
+    item_classification,
+    additional_details ->> '$.shared_link_id' as shared_link_id
+from stg_box__events
+where actor_is_anonymous

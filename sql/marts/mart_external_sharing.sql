@@ -1,0 +1,44 @@
+-- Content exposed outside the company: shared links opened to anyone, and collaborations
+-- granted to people whose email domain is not one of `company_domains`.
+-- materialized: incremental
+select
+    occurred_on,
+    occurred_at,
+    event_id,
+    event_type,
+    'open_shared_link' as exposure,
+    actor_id,
+    actor_login,
+    item_type,
+    item_id,
+    item_name,
+    owner_login,
+    'anyone with the link' as shared_with,
+    cast(null as varchar) as shared_with_domain,
+    shared_link_access as access_level,
+    shared_link_expires_at as expires_at
+from audit_sharing
+where is_open_to_anyone and event_type in ('SHARE', 'ITEM_SHARED_UPDATE')
+
+union all
+
+select
+    occurred_on,
+    occurred_at,
+    event_id,
+    event_type,
+    'external_collaborator' as exposure,
+    actor_id,
+    actor_login,
+    item_type,
+    item_id,
+    item_name,
+    owner_login,
+    collaborator_login as shared_with,
+    collaborator_domain as shared_with_domain,
+    collaborator_role as access_level,
+    cast(null as timestamptz) as expires_at
+from audit_collaboration
+where
+    collaborator_is_external
+    and event_type in ('COLLABORATION_INVITE', 'COLLABORATION_ACCEPT', 'COLLABORATION_ROLE_CHANGE')
