@@ -93,17 +93,25 @@ EventTypes = Annotated[
 ]
 Window = Annotated[str, typer.Option("--window", help="Window size, e.g. 1d, 6h.")]
 Concurrency = Annotated[
-    int | None, typer.Option(help=f"Windows fetched at once [config, else {DEFAULT_CONCURRENCY}].")
+    int | None, typer.Option(help=f"Windows fetched at once (default: config, else {DEFAULT_CONCURRENCY}).")
 ]
 Rpm = Annotated[
     float | None,
     typer.Option(
         "--requests-per-minute",
-        help=f"Client-side rate limit [config, else {DEFAULT_REQUESTS_PER_MINUTE}].",
+        help=f"Client-side rate limit (default: config, else {DEFAULT_REQUESTS_PER_MINUTE}).",
     ),
 ]
 PerRun = Annotated[int, typer.Option(help="Windows per checkpoint (one dlt run each).")]
 NoTransform = Annotated[bool, typer.Option("--no-transform", help="Skip the SQL transforms.")]
+CompanyDomains = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--company-domain",
+        help="Your own email domain (repeat for several); everyone else is external "
+        "(default: config transforms.company_domains, else example.com).",
+    ),
+]
 
 
 def _pipeline(destination: str, duckdb_path: Path | None, dataset: str, pipelines_dir: Path | None):
@@ -127,10 +135,10 @@ def _with_progress(label: str, job: Callable[..., Any], **kwargs: Any) -> Any:
         return job(on_plan=progress.on_plan, on_window=progress.on_window, **kwargs)
 
 
-def _transform(pipeline: Any, full: bool = False) -> None:
+def _transform(pipeline: Any, full: bool = False, company_domains: list[str] | None = None) -> None:
     from transforms import run_transforms
 
-    report = run_transforms(pipeline, full_rebuild=full)
+    report = run_transforms(pipeline, full_rebuild=full, company_domains=company_domains or None)
     typer.echo(str(report))
 
 
@@ -148,6 +156,7 @@ def backfill(
     requests_per_minute: Rpm = None,
     windows_per_run: PerRun = DEFAULT_WINDOWS_PER_RUN,
     no_transform: NoTransform = False,
+    company_domain: CompanyDomains = None,
 ) -> None:
     """Load a range of history; resumes where a killed run stopped.
 
@@ -170,7 +179,7 @@ def backfill(
         )
         typer.echo(report.summary())
         if not no_transform:
-            _transform(pipeline)
+            _transform(pipeline, company_domains=company_domain)
 
 
 @app.command()
@@ -188,6 +197,7 @@ def sync(
     concurrency: Concurrency = None,
     requests_per_minute: Rpm = None,
     no_transform: NoTransform = False,
+    company_domain: CompanyDomains = None,
 ) -> None:
     """Load what is new since the last run (schedule it every few minutes).
 
@@ -209,7 +219,7 @@ def sync(
         )
         typer.echo(report.summary())
         if not no_transform:
-            _transform(pipeline)
+            _transform(pipeline, company_domains=company_domain)
 
 
 @app.command()
@@ -238,13 +248,14 @@ def transform(
     duckdb_path: DuckdbPath = None,
     dataset: Dataset = DATASET_NAME,
     pipelines_dir: PipelinesDir = None,
+    company_domain: CompanyDomains = None,
 ) -> None:
     """Build the audit tables and marts from the loaded events.
 
-    Example: boxevents transform --full
+    Example: boxevents transform --full --company-domain example.com --company-domain example.org
     """
     with user_errors():
-        _transform(_pipeline(destination, duckdb_path, dataset, pipelines_dir), full)
+        _transform(_pipeline(destination, duckdb_path, dataset, pipelines_dir), full, company_domain)
 
 
 @app.command()

@@ -45,3 +45,22 @@ def test_status_and_query_read_the_warehouse(warehouse):
     assert str(expected) in query.output
     bad = CliRunner().invoke(app, ["query", "SELECT * FROM no_such_table", *where])
     assert bad.exit_code == 2 and bad.output.strip().startswith("error: the query failed")
+
+
+def test_transform_takes_the_company_domains_from_the_command_line(warehouse):
+    with running_emulator(clock=ManualClock(NOW), events_per_day=400) as (emu, srv):
+        jobs.backfill(
+            warehouse.pipeline(),
+            start=MIDNIGHT - timedelta(days=2),
+            end=MIDNIGHT,
+            api=api_for(srv, emu.config),
+            now=NOW,
+        )
+    where = ["--duckdb-path", str(warehouse.path), "--pipelines-dir", str(warehouse.pipelines_dir)]
+    external = "SELECT COUNT(*) FROM box_events.mart_external_sharing"
+    as_example = CliRunner().invoke(app, ["transform", "--company-domain", "example.com", *where])
+    assert as_example.exit_code == 0, as_example.output
+    n_example = warehouse.query(external)[0][0]
+    as_other = CliRunner().invoke(app, ["transform", "--company-domain", "other.example", *where])
+    assert as_other.exit_code == 0, as_other.output
+    assert warehouse.query(external)[0][0] > n_example, "with a foreign domain, more sharing is external"
