@@ -1,4 +1,4 @@
-"""The SQL examples in docs/analyst-guide.md run as written against the built tables."""
+"""The SQL examples in the README and docs/analyst-guide.md run as written against the built tables."""
 
 from __future__ import annotations
 
@@ -7,8 +7,13 @@ from pathlib import Path
 
 import pytest
 
-GUIDE = Path(__file__).resolve().parents[2] / "docs" / "analyst-guide.md"
-EXAMPLES = re.findall(r"```sql\n(.*?)```", GUIDE.read_text(encoding="utf-8"), flags=re.S)
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = [ROOT / "README.md", ROOT / "docs" / "analyst-guide.md"]
+EXAMPLES = [
+    sql
+    for doc in DOCS
+    for sql in re.findall(r"```sql\n(.*?)```", doc.read_text(encoding="utf-8"), flags=re.S)
+]
 
 
 def test_the_guide_has_five_example_questions():
