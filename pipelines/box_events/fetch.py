@@ -1,12 +1,12 @@
 """Fetch windows in the background: latency hidden by threads, memory kept flat, loads overlapped.
 
 A backfill is a sequence of checkpoints (one dlt run each) over chunks of windows. The fetcher works
-through the chunks in order with a pool of threads, one window per thread at a time, and hands Arrow
-batches to the chunk's bounded queue; the dlt resource of that chunk's run yields them in arrival
-order. As soon as a chunk is fetched, the next one starts, so Box is being read while dlt normalizes
-and loads the previous checkpoint. A window's completion record is queued after its last batch, so a
-ledger row can never precede the events it vouches for. The bounded queues keep memory flat: workers
-wait whenever the loader falls behind.
+through the windows of all chunks in order with a pool of threads, one window per thread at a time,
+and hands Arrow batches to the chunk's bounded queue; the dlt resource of that chunk's run yields them
+in arrival order. Threads move on to the next chunk's windows as soon as they are free, so Box is being
+read while dlt normalizes and loads the previous checkpoint. A window's completion record is queued
+after its last batch, so a ledger row can never precede the events it vouches for. The bounded queues
+keep memory flat: workers wait whenever the loader falls behind.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -126,11 +126,14 @@ class WindowFetcher:
         self.close()
 
     def _run(self) -> None:
+        # Every window is queued up front, in order: the pool's FIFO starts a chunk's windows before
+        # the next chunk's, and a worker that runs ahead only fills the next chunk's bounded queue.
+        # So there is no lull at chunk boundaries: the next chunk's first windows start as soon as
+        # the previous chunk's last windows leave a thread free.
         with ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="box-window") as pool:
             for windows, items in zip(self.chunks, self._queues, strict=True):
-                if self._stop.is_set():
-                    return
-                wait([pool.submit(self._fetch_window, window, items) for window in windows])
+                for window in windows:
+                    pool.submit(self._fetch_window, window, items)
 
     def _put(self, items: queue.Queue[_Item], item: _Item) -> None:
         while not self._stop.is_set():
