@@ -1,13 +1,15 @@
 """API-bound: how much of Box's request budget a backfill uses, and what a year would take.
 
 The emulator (its own process) answers each page after 200-400 ms and allows 1,000 requests a
-minute (a token bucket per user, as Box); 10,000 events a day, 30 whole UTC days. The pipeline
+minute (a token bucket per user, as Box); 10,000 events a day, 90 whole UTC days (the issue asks
+for at least 30; 90 days is over 1,500 requests, enough to drain the emulator's full bucket and
+measure a sustained rate rather than a start and a tail). The pipeline
 runs with a client-side limit just under Box's and enough windows at once to hide the latency.
 Measured: achieved requests/minute from the first request to the last, as a share of 1,000; 429s;
 idle gaps; and exactness (loaded event ids == the oracle's). From the rate: a 365-day, 10M-event
 backfill next to the API's floor.
 
-    .venv/bin/python -m bench.pipeline_api_bound [--days 30] [--requests-per-minute 980] [--concurrency 8]
+    .venv/bin/python -m bench.pipeline_api_bound [--days 90] [--requests-per-minute 980] [--concurrency 8]
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ def run(
     concurrency: int = 8,
     windows_per_run: int | None = None,
 ) -> dict[str, Any]:
-    days = days or (2 if quick else 30)
+    days = days or (2 if quick else 90)
     start, end = harness.whole_days(days)
     config = {
         "profile": "clean",
@@ -109,6 +111,7 @@ def run(
         "first_to_last_request_s": round(span_s, 1),
         "achieved_requests_per_minute": round(achieved, 1),
         "share_of_limit": round(achieved / BOX_LIMIT_PER_MINUTE, 3),
+        "share_of_configured_limit": round(achieved / requests_per_minute, 3),
         "share_of_limit_over_whole_job": round((len(sent) / out["seconds"] * 60) / BOX_LIMIT_PER_MINUTE, 3),
         "requests_per_5s": _histogram(times, 5.0),
         "idle_gaps_over_1s": len(gaps),
@@ -126,7 +129,7 @@ def run(
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 days (a smoke test)")
-    parser.add_argument("--days", type=int, help="whole UTC days to backfill (default 30)")
+    parser.add_argument("--days", type=int, help="whole UTC days to backfill (default 90)")
     parser.add_argument("--requests-per-minute", type=float, default=980, help="the client's limit")
     parser.add_argument("--concurrency", type=int, default=8, help="windows fetched at once")
     parser.add_argument("--windows-per-run", type=int, help="windows per dlt run (default: the pipeline's)")

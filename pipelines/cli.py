@@ -22,6 +22,7 @@ from .box_events.exceptions import BoxEventsError, ConfigurationError
 from .box_events.settings import (
     DATASET_NAME,
     DEFAULT_CONCURRENCY,
+    DEFAULT_EVENTS_PER_RUN,
     DEFAULT_LAG,
     DEFAULT_OVERLAP,
     DEFAULT_REQUESTS_PER_MINUTE,
@@ -102,7 +103,10 @@ Rpm = Annotated[
         help=f"Client-side rate limit (default: config, else {DEFAULT_REQUESTS_PER_MINUTE}).",
     ),
 ]
-PerRun = Annotated[int, typer.Option(help="Windows per checkpoint (one dlt run each).")]
+PerRun = Annotated[int, typer.Option(help="At most this many windows per checkpoint (one dlt run each).")]
+EventsPerRun = Annotated[
+    int, typer.Option(help="A checkpoint closes once its windows are expected to hold this many events.")
+]
 NoTransform = Annotated[bool, typer.Option("--no-transform", help="Skip the SQL transforms.")]
 CompanyDomains = Annotated[
     list[str] | None,
@@ -155,6 +159,7 @@ def backfill(
     concurrency: Concurrency = None,
     requests_per_minute: Rpm = None,
     windows_per_run: PerRun = DEFAULT_WINDOWS_PER_RUN,
+    events_per_run: EventsPerRun = DEFAULT_EVENTS_PER_RUN,
     no_transform: NoTransform = False,
     company_domain: CompanyDomains = None,
 ) -> None:
@@ -176,6 +181,7 @@ def backfill(
             api=_api(concurrency, requests_per_minute),
             window_size=parse_duration(window),
             windows_per_run=windows_per_run,
+            events_per_run=events_per_run,
         )
         typer.echo(report.summary())
         if not no_transform:

@@ -19,6 +19,7 @@ from typing import Any
 import dlt
 from dlt.common.destination.exceptions import UnknownDestinationModule
 from dlt.destinations.exceptions import DatabaseException
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from .box_events import FetchPlan, box_events, ledger
@@ -28,11 +29,13 @@ from .box_events.exceptions import BoxEventsError, ConfigurationError
 from .box_events.fetch import WindowDone
 from .box_events.settings import (
     DATASET_NAME,
+    DEFAULT_EVENTS_PER_RUN,
     DEFAULT_FIRST_SYNC_LOOKBACK,
     DEFAULT_LAG,
     DEFAULT_OVERLAP,
     DEFAULT_WINDOW,
     DEFAULT_WINDOWS_PER_RUN,
+    DUCKDB_MEMORY_LIMIT,
     PIPELINE_NAME,
 )
 from .box_events.windows import (
@@ -82,13 +85,11 @@ def make_pipeline(
     credentials: Any = None,
     pipeline_name: str = PIPELINE_NAME,
 ) -> dlt.Pipeline:
-    """A dlt pipeline on any destination; DuckDB by default (file `box_events.duckdb`)."""
+    """A dlt pipeline on any destination; DuckDB by default (file `box_audit.duckdb`)."""
     apply_dlt_defaults()
-    if duckdb_path is not None and destination == "duckdb":
-        credentials = str(duckdb_path)
     try:
         dest = (
-            dlt.destinations.duckdb(credentials=credentials)
+            dlt.destinations.duckdb(credentials=duckdb_credentials(duckdb_path or credentials, pipeline_name))
             if destination == "duckdb"
             else (dlt.common.destination.Destination.from_reference(destination, credentials=credentials))
         )
@@ -103,6 +104,21 @@ def make_pipeline(
         dataset_name=dataset_name,
         pipelines_dir=str(pipelines_dir) if pipelines_dir else None,
     )
+
+
+def duckdb_credentials(path: str | Path | None, pipeline_name: str = PIPELINE_NAME) -> DuckDbCredentials:
+    """The DuckDB file (argument, else `DESTINATION__DUCKDB__CREDENTIALS`, else `<pipeline>.duckdb`)
+    with DuckDB's memory capped, unless the user configured DuckDB's settings themselves.
+
+    DuckDB's own default cap is 80% of the machine's memory, and it keeps what it reads: a merge into
+    a growing table then makes the loader's memory grow with the length of the backfill. With a cap,
+    DuckDB spills to disk instead and the pipeline's peak memory stays flat."""
+    configured = dlt.config.get("destination.duckdb.credentials")
+    location = str(path) if path is not None else configured if isinstance(configured, str) else None
+    credentials = DuckDbCredentials(location or f"{pipeline_name}.duckdb")
+    if dlt.config.get("destination.duckdb.credentials.global_config") is None:
+        credentials.global_config = {"memory_limit": DUCKDB_MEMORY_LIMIT}
+    return credentials
 
 
 @dataclass
@@ -181,6 +197,7 @@ def backfill(
     api: ApiOptions | None = None,
     window_size: timedelta = DEFAULT_WINDOW,
     windows_per_run: int = DEFAULT_WINDOWS_PER_RUN,
+    events_per_run: int = DEFAULT_EVENTS_PER_RUN,
     now: datetime | None = None,
     on_window: WindowCallback | None = None,
     on_plan: Callable[[int, int], None] | None = None,
@@ -197,7 +214,9 @@ def backfill(
     report = JobReport("backfill", len(planned), len(planned) - len(todo), range=Window(first, last))
     if on_plan:
         on_plan(len(planned), report.windows_skipped)
-    _load_windows(pipeline, todo, types, "backfill", api, windows_per_run, report, on_window)
+    _load_windows(
+        pipeline, todo, types, "backfill", api, (windows_per_run, events_per_run), report, on_window
+    )
     return report
 
 
@@ -210,6 +229,7 @@ def sync(
     lag: timedelta = DEFAULT_LAG,
     window_size: timedelta = DEFAULT_WINDOW,
     windows_per_run: int = DEFAULT_WINDOWS_PER_RUN,
+    events_per_run: int = DEFAULT_EVENTS_PER_RUN,
     first_sync_lookback: timedelta = DEFAULT_FIRST_SYNC_LOOKBACK,
     now: datetime | None = None,
     on_window: WindowCallback | None = None,
@@ -231,7 +251,7 @@ def sync(
     report.windows_planned, report.range = len(windows), Window(first, last)
     if on_plan:
         on_plan(len(windows), 0)
-    _load_windows(pipeline, windows, types, "sync", api, windows_per_run, report, on_window)
+    _load_windows(pipeline, windows, types, "sync", api, (windows_per_run, events_per_run), report, on_window)
     return report
 
 
@@ -241,11 +261,12 @@ def _load_windows(
     types: tuple[str, ...],
     kind: str,
     api: ApiOptions | None,
-    windows_per_run: int,
+    checkpoint_size: tuple[int, int],
     report: JobReport,
     on_window: WindowCallback | None,
 ) -> None:
-    """One dlt run per chunk of windows: each run commits its events and ledger rows together."""
+    """One dlt run per checkpoint (at most `checkpoint_size` = (windows, events)): each run commits its
+    events and ledger rows together."""
     started = time.monotonic()
 
     def window_done(done: WindowDone) -> None:
@@ -255,17 +276,19 @@ def _load_windows(
             on_window(done)
 
     kwargs = (api or ApiOptions()).source_kwargs()
-    step = max(1, windows_per_run)
-    plan = FetchPlan([windows[i : i + step] for i in range(0, len(windows), step)])
+    max_windows, max_events = checkpoint_size
+    plan = FetchPlan(windows, max_events=max_events, max_windows=max(1, max_windows))
     try:
-        for index in range(len(plan.chunks)):
+        index = 0
+        while plan.has_checkpoint(index):
             with _one_line_errors():
                 source = box_events(
-                    event_types=types, kind=kind, on_window=window_done, plan=plan, chunk=index, **kwargs
+                    event_types=types, kind=kind, on_window=window_done, plan=plan, checkpoint=index, **kwargs
                 )
                 info = pipeline.run(source, loader_file_format="parquet")
             report.runs += 1
             report.load_ids.extend(info.loads_ids)
+            index += 1
     finally:
         plan.close()
     report.seconds = time.monotonic() - started

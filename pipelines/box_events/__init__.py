@@ -83,7 +83,7 @@ def box_events(
     kind: str = "backfill",
     on_window: Callable[[WindowDone], None] | None = None,
     plan: FetchPlan | None = None,
-    chunk: int = 0,
+    checkpoint: int = 0,
 ) -> DltResource:
     """Box enterprise events from `start_date` to `end_date`.
 
@@ -99,8 +99,8 @@ def box_events(
         windows: explicit windows (the jobs pass the ones the ledger lacks); overrides the dates.
         kind: `backfill` or `sync`, recorded in the ledger.
         on_window: called after each completed window (progress display).
-        plan, chunk: for the jobs' multi-checkpoint runs: one fetcher shared by all runs of a job,
-            so the next chunk of windows is fetched while the previous one loads.
+        plan, checkpoint: for the jobs' multi-checkpoint runs: one fetcher shared by all runs of a
+            job, so the next checkpoint's windows are fetched while the previous one loads.
     """
     types = normalize_event_types(event_types)
     if plan is None:
@@ -113,7 +113,7 @@ def box_events(
             )
             size = window_size if isinstance(window_size, timedelta) else parse_duration(window_size)
             windows = plan_windows(start, end, size)
-        plan = FetchPlan([list(windows)], close_after_last=True)
+        plan = FetchPlan(list(windows), close_when_done=True)
     if plan.fetcher is None:
         policy = RetryPolicy(max_attempts=max_attempts, max_wait_s=max_retry_wait_s)
         client = BoxEventsClient(
@@ -123,20 +123,41 @@ def box_events(
             stats=RequestStats(),
             policy=policy,
         )
-        plan.fetcher = WindowFetcher(client, plan.chunks, event_types=types, concurrency=concurrency)
-    return admin_logs(plan, chunk, ",".join(types), kind, on_window)
+        plan.fetcher = WindowFetcher(
+            client,
+            plan.windows,
+            max_events=plan.max_events,
+            max_windows=plan.max_windows,
+            event_types=types,
+            concurrency=concurrency,
+        )
+    return admin_logs(plan, checkpoint, ",".join(types), kind, on_window)
 
 
 class FetchPlan:
-    """The chunks of windows of one job (one dlt run each) and the fetcher that serves them all.
+    """The windows of one job, how big its checkpoints may grow, and the fetcher serving them all.
 
     The first source call creates the fetcher from its resolved configuration; the job closes the
-    plan when it ends (a one-chunk plan made by the source closes itself after its chunk)."""
+    plan when it ends (a plan the source makes for itself is one checkpoint and closes itself)."""
 
-    def __init__(self, chunks: list[list[Window]], *, close_after_last: bool = False) -> None:
-        self.chunks = chunks
+    def __init__(
+        self,
+        windows: list[Window],
+        *,
+        max_events: float = float("inf"),
+        max_windows: int | None = None,
+        close_when_done: bool = False,
+    ) -> None:
+        self.windows = windows
+        self.max_events = max_events
+        self.max_windows = max_windows
         self.fetcher: WindowFetcher | None = None
-        self.close_after_last = close_after_last
+        self.close_when_done = close_when_done
+
+    def has_checkpoint(self, index: int) -> bool:
+        if self.fetcher is None:
+            return index == 0 and bool(self.windows)
+        return self.fetcher.has_checkpoint(index)
 
     def close(self) -> None:
         if self.fetcher is not None:
@@ -146,7 +167,7 @@ class FetchPlan:
 @dlt.resource(name=EVENTS_TABLE)
 def admin_logs(
     plan: FetchPlan,
-    chunk: int,
+    checkpoint: int,
     filter_key: str,
     kind: str,
     on_window: Callable[[WindowDone], None] | None = None,
@@ -159,11 +180,12 @@ def admin_logs(
     route = _TableRouter()
     run_id = uuid.uuid4().hex
     started_at = datetime.now(UTC)
-    events = 0
+    events = windows = 0
     try:
-        for item in plan.fetcher.chunk(chunk):
+        for item in plan.fetcher.checkpoint(checkpoint):
             if isinstance(item, WindowDone):
                 events += item.events
+                windows += 1
                 if on_window:
                     on_window(item)
                 yield route(LEDGER_TABLE, _ledger_row(item, filter_key, kind, run_id))
@@ -171,7 +193,7 @@ def admin_logs(
                 yield route(EVENTS_TABLE, item)
         counters = plan.fetcher.take_counters()
     finally:
-        if plan.close_after_last and chunk == len(plan.chunks) - 1:
+        if plan.close_when_done:
             plan.close()
     yield route(
         RUNS_TABLE,
@@ -180,7 +202,7 @@ def admin_logs(
             "kind": kind,
             "started_at": started_at,
             "finished_at": datetime.now(UTC),
-            "windows": len(plan.chunks[chunk]),
+            "windows": windows,
             "events": events,
             "requests": counters.requests,
             "retries": counters.retries,

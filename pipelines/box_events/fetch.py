@@ -1,12 +1,17 @@
 """Fetch windows in the background: latency hidden by threads, memory kept flat, loads overlapped.
 
-A backfill is a sequence of checkpoints (one dlt run each) over chunks of windows. The fetcher works
-through the windows of all chunks in order with a pool of threads, one window per thread at a time,
-and hands Arrow batches to the chunk's bounded queue; the dlt resource of that chunk's run yields them
-in arrival order. Threads move on to the next chunk's windows as soon as they are free, so Box is being
-read while dlt normalizes and loads the previous checkpoint. A window's completion record is queued
-after its last batch, so a ledger row can never precede the events it vouches for. The bounded queues
-keep memory flat: workers wait whenever the loader falls behind.
+A backfill is a sequence of checkpoints (one dlt run each). The fetcher hands windows, in order, to a
+pool of threads, one window per thread at a time, and assigns each window to a checkpoint as it hands
+it out: a checkpoint closes once its windows are expected to hold `max_events` events (estimated
+from the windows already read, per second of window) or it has `max_windows` windows. So a
+checkpoint holds about the same number of events however busy the enterprise, which keeps the
+loader's memory flat, and a thread that finishes moves straight on to the next checkpoint's windows,
+so Box is being read while dlt normalizes and loads the previous one.
+
+Each checkpoint has a bounded queue of Arrow batches; the dlt resource of that checkpoint's run yields
+them in arrival order. A window's completion record is queued after its last batch, so a ledger row
+can never precede the events it vouches for. The bounded queues keep memory flat: workers wait
+whenever the loader falls behind.
 """
 
 from __future__ import annotations
@@ -63,45 +68,78 @@ class _Failed:
     error: BaseException
 
 
-_Item = pa.Table | WindowDone | _Failed
+@dataclass(frozen=True)
+class _Closed:
+    """The checkpoint will get no more windows than `windows`."""
+
+    windows: int
+
+
+_Item = pa.Table | WindowDone | _Failed | _Closed
+
+
+class _Checkpoint:
+    def __init__(self, queue_size: int) -> None:
+        self.items: queue.Queue[_Item] = queue.Queue(maxsize=queue_size)
+        self.windows: list[Window] = []
 
 
 class WindowFetcher:
-    """Fetches chunks of windows one after another in background threads; `chunk(i)` yields chunk
-    i's Arrow batches and WindowDone records. Owns the client: `close()` stops the threads and closes it."""
+    """Fetches windows in background threads and deals them into checkpoints; `checkpoint(i)` yields
+    checkpoint i's Arrow batches and WindowDone records. Owns the client: `close()` stops the threads
+    and closes it."""
 
     def __init__(
         self,
         client: BoxEventsClient,
-        chunks: Sequence[Sequence[Window]],
+        windows: Sequence[Window],
         *,
+        max_events: float = float("inf"),
+        max_windows: int | None = None,
         event_types: Sequence[str] = (),
         concurrency: int = 1,
         batch_pages: int = ARROW_BATCH_PAGES,
     ) -> None:
         self.client = client
-        self.chunks = [list(chunk) for chunk in chunks]
+        self.windows = list(windows)
+        self._max_events = max_events
+        self._max_windows = max_windows or max(1, len(self.windows))
         self._event_types = tuple(event_types)
         self._concurrency = max(1, concurrency)
         self._batch_pages = batch_pages
-        self._queues: list[queue.Queue[_Item]] = [
-            queue.Queue(maxsize=max(4, 2 * self._concurrency)) for _ in self.chunks
-        ]
+        self._queue_size = max(4, 2 * self._concurrency)
+        self._checkpoints: list[_Checkpoint] = []
+        self._dealt_all = False
+        self._changed = threading.Condition()
+        self._free_workers = threading.Semaphore(self._concurrency)
+        self._events_read = 0
+        self._seconds_read = 0.0
+        self._rate_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._counted = RunCounters(0, 0, 0)
 
-    def chunk(self, index: int) -> Iterator[pa.Table | WindowDone]:
-        """Chunk `index`'s items until all its windows are done; re-raises a worker's error."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="box-fetcher", daemon=True)
-            self._thread.start()
-        items, done = self._queues[index], 0
-        while done < len(self.chunks[index]):
+    def has_checkpoint(self, index: int) -> bool:
+        """Whether checkpoint `index` exists (waits until the dealer knows)."""
+        self._start()
+        with self._changed:
+            self._changed.wait_for(lambda: len(self._checkpoints) > index or self._dealt_all)
+            return len(self._checkpoints) > index
+
+    def checkpoint(self, index: int) -> Iterator[pa.Table | WindowDone]:
+        """Checkpoint `index`'s items until all its windows are done; re-raises a worker's error."""
+        if not self.has_checkpoint(index):
+            return
+        items = self._checkpoints[index].items
+        done, expected = 0, None
+        while expected is None or done < expected:
             item = items.get()
             if isinstance(item, _Failed):
                 self.close()
                 raise item.error
+            if isinstance(item, _Closed):
+                expected = item.windows
+                continue
             if isinstance(item, WindowDone):
                 done += 1
             yield item
@@ -125,15 +163,49 @@ class WindowFetcher:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _run(self) -> None:
-        # Every window is queued up front, in order: the pool's FIFO starts a chunk's windows before
-        # the next chunk's, and a worker that runs ahead only fills the next chunk's bounded queue.
-        # So there is no lull at chunk boundaries: the next chunk's first windows start as soon as
-        # the previous chunk's last windows leave a thread free.
+    def _start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._deal, name="box-fetcher", daemon=True)
+            self._thread.start()
+
+    def _deal(self) -> None:
+        """Hand windows to free threads in order, opening a new checkpoint when the current is full."""
         with ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="box-window") as pool:
-            for windows, items in zip(self.chunks, self._queues, strict=True):
-                for window in windows:
-                    pool.submit(self._fetch_window, window, items)
+            current: _Checkpoint | None = None
+            for window in self.windows:
+                while not self._free_workers.acquire(timeout=0.2):
+                    if self._stop.is_set():
+                        return
+                if self._stop.is_set():
+                    return
+                if current is not None and self._full(current):
+                    self._close(current)
+                    current = None
+                if current is None:
+                    current = _Checkpoint(self._queue_size)
+                    with self._changed:
+                        self._checkpoints.append(current)
+                        self._changed.notify_all()
+                current.windows.append(window)
+                pool.submit(self._fetch_window, window, current.items)
+            if current is not None:
+                self._close(current)
+        with self._changed:
+            self._dealt_all = True
+            self._changed.notify_all()
+
+    def _full(self, checkpoint: _Checkpoint) -> bool:
+        if len(checkpoint.windows) >= self._max_windows:
+            return True
+        with self._rate_lock:
+            if not self._seconds_read:
+                return False
+            rate = self._events_read / self._seconds_read
+        expected = sum((w.end - w.start).total_seconds() for w in checkpoint.windows) * rate
+        return expected >= self._max_events
+
+    def _close(self, checkpoint: _Checkpoint) -> None:
+        self._put(checkpoint.items, _Closed(len(checkpoint.windows)))
 
     def _put(self, items: queue.Queue[_Item], item: _Item) -> None:
         while not self._stop.is_set():
@@ -144,9 +216,9 @@ class WindowFetcher:
                 continue
 
     def _fetch_window(self, window: Window, items: queue.Queue[_Item]) -> None:
-        if self._stop.is_set():
-            return
         try:
+            if self._stop.is_set():
+                return
             events = pages = 0
             batch: list[pa.Table] = []
             seen: set[str] = set()
@@ -159,9 +231,14 @@ class WindowFetcher:
                     events += self._put_batch(batch, window, items)
                     batch = []
             events += self._put_batch(batch, window, items)
+            with self._rate_lock:
+                self._events_read += events
+                self._seconds_read += (window.end - window.start).total_seconds()
             self._put(items, WindowDone(window, events, pages, self.client.stats.retries))
         except BaseException as error:  # handed to the consumer, which re-raises it
             self._put(items, _Failed(error))
+        finally:
+            self._free_workers.release()
 
     def _put_batch(self, batch: list[pa.Table], window: Window, items: queue.Queue[_Item]) -> int:
         if not batch:

@@ -31,8 +31,12 @@ DEFAULT_REQUESTS_PER_MINUTE = 900
 """Box allows about 1,000 calls a minute per user; stay safely under it."""
 DEFAULT_CONCURRENCY = 4
 """Windows fetched at once: enough to hide page latency under the rate limit."""
-DEFAULT_WINDOWS_PER_RUN = 14
-"""Windows per dlt run: each run is a checkpoint (events and ledger commit together)."""
+DEFAULT_WINDOWS_PER_RUN = 30
+"""At most this many windows per dlt run: each run is a checkpoint (events and ledger commit
+together), so a killed backfill loses at most one checkpoint of work."""
+DEFAULT_EVENTS_PER_RUN = 250_000
+"""A checkpoint also closes once its windows are expected to hold this many events: the loader's
+memory follows the checkpoint's size, so a busy enterprise gets more, smaller checkpoints."""
 
 CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 60.0
@@ -49,6 +53,10 @@ DATASET_NAME = "box_events"
 EVENTS_TABLE = "admin_logs"
 LEDGER_TABLE = "window_ledger"
 RUNS_TABLE = "sync_runs"
+
+DUCKDB_MEMORY_LIMIT = "256MB"
+"""DuckDB's memory cap for the default warehouse (it spills to disk beyond it); override with
+`DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG='{"memory_limit": "2GB"}'`."""
 
 ARROW_BATCH_PAGES = 20
 """Pages gathered into one Arrow table before it is handed to dlt (fewer, larger parquet writes)."""

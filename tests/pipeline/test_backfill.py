@@ -151,3 +151,23 @@ def test_status_reports_gaps_between_covered_ranges(warehouse):
     assert [(g.start, g.end) for g in status.gaps] == [(MIDNIGHT - 8 * DAY, MIDNIGHT - 5 * DAY)]
     assert status.last_run is not None and status.last_run.kind == "backfill"
     assert "gaps (run `boxevents backfill` over them):" in status.lines()
+
+
+def test_checkpoints_close_by_expected_events_and_stay_exact(warehouse, assert_exact):
+    start, end = MIDNIGHT - 12 * DAY, MIDNIGHT
+    with running_emulator(clock=ManualClock(NOW), events_per_day=1000) as (emu, srv):
+        report = jobs.backfill(
+            warehouse.pipeline(),
+            start=start,
+            end=end,
+            api=api_for(srv, emu.config, concurrency=2),
+            now=NOW,
+            events_per_run=1500,
+        )
+        assert_exact(warehouse, emu.oracle.event_ids(start, end))
+    # about two days of events per checkpoint: many more runs than the 30-window cap would make
+    assert 4 <= report.runs <= 12
+    per_run = warehouse.query("SELECT events FROM box_events.sync_runs")
+    assert sum(n for (n,) in per_run) == report.events and len(per_run) == report.runs
+    windows = [row[:2] for row in warehouse.ledger()]
+    assert len(windows) == len(set(windows)) == 12
