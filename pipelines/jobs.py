@@ -35,7 +35,7 @@ from .box_events.settings import (
     DEFAULT_OVERLAP,
     DEFAULT_WINDOW,
     DEFAULT_WINDOWS_PER_RUN,
-    DUCKDB_MEMORY_LIMIT,
+    DUCKDB_SETTINGS,
     PIPELINE_NAME,
 )
 from .box_events.windows import (
@@ -117,7 +117,7 @@ def duckdb_credentials(path: str | Path | None, pipeline_name: str = PIPELINE_NA
     location = str(path) if path is not None else configured if isinstance(configured, str) else None
     credentials = DuckDbCredentials(location or f"{pipeline_name}.duckdb")
     if dlt.config.get("destination.duckdb.credentials.global_config") is None:
-        credentials.global_config = {"memory_limit": DUCKDB_MEMORY_LIMIT}
+        credentials.global_config = dict(DUCKDB_SETTINGS)
     return credentials
 
 
