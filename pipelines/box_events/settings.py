@@ -54,7 +54,7 @@ EVENTS_TABLE = "admin_logs"
 LEDGER_TABLE = "window_ledger"
 RUNS_TABLE = "sync_runs"
 
-DUCKDB_SETTINGS = {"memory_limit": "384MB", "preserve_insertion_order": False}
+DUCKDB_SETTINGS = {"memory_limit": "256MB", "preserve_insertion_order": False}
 """DuckDB settings for the default warehouse: a memory cap (DuckDB spills to disk beyond it), and no
 promise to keep rows in insertion order, which lets large inserts stream in less memory (the order
 of rows in `admin_logs` carries no meaning). Override with
