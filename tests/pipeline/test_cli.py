@@ -23,7 +23,10 @@ def test_every_command_has_help_with_an_example(command):
     assert "Example: boxevents " + command in " ".join(result.output.split())
 
 
-def test_status_and_query_read_the_warehouse(warehouse):
+@pytest.fixture
+def two_days(warehouse) -> tuple[list[str], int]:
+    """A warehouse holding two days of emulator history: the CLI options that find it, and the
+    oracle's event count."""
     with running_emulator(clock=ManualClock(NOW), events_per_day=400) as (emu, srv):
         jobs.backfill(
             warehouse.pipeline(),
@@ -33,7 +36,11 @@ def test_status_and_query_read_the_warehouse(warehouse):
             now=NOW,
         )
         expected = len(emu.oracle.event_ids(MIDNIGHT - timedelta(days=2), MIDNIGHT))
-    where = ["--duckdb-path", str(warehouse.path), "--pipelines-dir", str(warehouse.pipelines_dir)]
+    return ["--duckdb-path", str(warehouse.path), "--pipelines-dir", str(warehouse.pipelines_dir)], expected
+
+
+def test_status_and_query_read_the_warehouse(two_days):
+    where, expected = two_days
     status = CliRunner().invoke(app, ["status", *where], terminal_width=200)
     assert status.exit_code == 0, status.output
     assert f"events loaded: {expected:,}" in status.output
@@ -47,16 +54,8 @@ def test_status_and_query_read_the_warehouse(warehouse):
     assert bad.exit_code == 2 and bad.output.strip().startswith("error: the query failed")
 
 
-def test_transform_takes_the_company_domains_from_the_command_line(warehouse):
-    with running_emulator(clock=ManualClock(NOW), events_per_day=400) as (emu, srv):
-        jobs.backfill(
-            warehouse.pipeline(),
-            start=MIDNIGHT - timedelta(days=2),
-            end=MIDNIGHT,
-            api=api_for(srv, emu.config),
-            now=NOW,
-        )
-    where = ["--duckdb-path", str(warehouse.path), "--pipelines-dir", str(warehouse.pipelines_dir)]
+def test_transform_takes_the_company_domains_from_the_command_line(warehouse, two_days):
+    where, _ = two_days
     external = "SELECT COUNT(*) FROM box_events.mart_external_sharing"
     as_example = CliRunner().invoke(app, ["transform", "--company-domain", "example.com", *where])
     assert as_example.exit_code == 0, as_example.output
