@@ -107,7 +107,9 @@ class WindowFetcher:
         self._event_types = tuple(event_types)
         self._concurrency = max(1, concurrency)
         self._batch_pages = batch_pages
-        self._queue_size = max(4, 2 * self._concurrency)
+        # deep enough that the next checkpoint's windows keep arriving while dlt loads the previous
+        # one (about 1.5 s for 250k events); at most ~16 batches of 10k events wait (~110 MB)
+        self._queue_size = max(16, 4 * self._concurrency)
         self._checkpoints: list[_Checkpoint] = []
         self._dealt_all = False
         self._changed = threading.Condition()
