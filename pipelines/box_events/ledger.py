@@ -63,7 +63,13 @@ class LastRun:
     throttled: int
 
 
+RUN_KINDS = ("backfill", "sync")
+
+
 def last_run(pipeline: dlt.Pipeline, kind: str | None = None) -> LastRun | None:
+    """The newest run (of `kind`, one of RUN_KINDS, if given)."""
+    if kind is not None and kind not in RUN_KINDS:
+        raise ValueError(f"kind must be one of {RUN_KINDS}")
     where = f"WHERE kind = '{kind}'" if kind else ""
     rows = query(
         pipeline,
