@@ -54,5 +54,6 @@ def run_demo(*, days: int, duckdb_path: Path, volume: int, echo: Callable[[str],
         echo("")
         echo(f"Your audit warehouse: {duckdb_path} (dataset box_events). Try:")
         echo(
-            f'  duckdb {duckdb_path} "SELECT * FROM box_events.detections ORDER BY detected_at DESC LIMIT 10"'
+            f"  .venv/bin/boxevents query --duckdb-path {duckdb_path} "
+            '"SELECT detection, severity, COUNT(*) AS n FROM box_events.detections GROUP BY ALL"'
         )
