@@ -238,7 +238,7 @@ def status(
 ) -> None:
     """Covered ranges and gaps, last sync, freshness, rows per event type, last run's retries.
 
-    Example: boxevents status --duckdb-path box_events.duckdb
+    Example: boxevents status --duckdb-path box_audit.duckdb
     """
     from . import jobs
 
