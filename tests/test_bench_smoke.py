@@ -1,0 +1,26 @@
+"""The benchmarks still run, at smoke size (no timing is asserted: speed lives in `bench/`).
+
+Each benchmark starts its own emulator process and pipeline subprocesses, so this also proves the
+end-to-end path outside pytest's process: the API-bound run must load exactly the oracle's ids, the
+local run the same events in every repeat."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+
+@pytest.mark.parametrize("module", ["pipeline_local", "pipeline_api_bound", "pipeline_memory"])
+def test_benchmark_runs_at_smoke_size(module):
+    result = importlib.import_module(f"bench.{module}").run(quick=True)
+    if module == "pipeline_api_bound":
+        assert result["exact"] and result["missing"] == result["unexpected"] == result["duplicates"] == 0
+        assert result["requests_sent"] == result["requests_seen_by_emulator"] > 0
+    elif module == "pipeline_local":
+        assert result["events"] > 0
+        assert all(run["events_reported"] == result["events"] for run in result["pipeline_runs"])
+        assert all(run["rows"] == result["events"] for run in result["read_json_runs"])
+    else:
+        assert 0 < result["small"]["events"] < result["large"]["events"]
+        assert result["small"]["peak_rss_mb"] > 0 and result["large"]["peak_rss_mb"] > 0
