@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -305,18 +306,18 @@ def run_query(pipeline: dlt.Pipeline, sql: str) -> tuple[list[str], list[tuple[A
         raise ConfigurationError(f"the query failed: {message}") from None
 
 
-class _one_line_errors:
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
     """Unwrap dlt's step failures so the user sees our one-line error, not a dlt traceback."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> bool:
-        if isinstance(exc, PipelineStepFailed | Exception) and not isinstance(exc, BoxEventsError):
-            cause = _find_box_error(exc)
-            if cause is not None:
-                raise cause from None
-        return False
+    try:
+        yield
+    except BoxEventsError:
+        raise
+    except Exception as exc:
+        cause = _find_box_error(exc)
+        if cause is None:
+            raise
+        raise cause from None
 
 
 def _find_box_error(exc: BaseException | None) -> BoxEventsError | None:

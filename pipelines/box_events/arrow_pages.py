@@ -88,6 +88,11 @@ def events_to_table(entries: Sequence[dict[str, Any]]) -> pa.Table:
         recorded_at.append(event.get("recorded_at"))
         unknown = event.keys() - KNOWN_FIELDS
         extra.append(_json_text({k: event[k] for k in sorted(unknown)}) if unknown else None)
+    return _columns_to_table(columns)
+
+
+def _columns_to_table(columns: dict[str, list[Any]]) -> pa.Table:
+    """Python column lists, in EVENTS_SCHEMA's order, → the Arrow table both decoders return."""
     arrays = [
         _timestamps(values) if field.type == UTC_TIMESTAMP else pa.array(values, type=field.type)
         for field, values in zip(EVENTS_SCHEMA, columns.values(), strict=True)
@@ -192,8 +197,4 @@ def _structs_to_table(entries: list[_Event]) -> pa.Table:
         "accessible_by": [_raw(e.accessible_by) for e in entries],
         "extra": [None] * len(entries),
     }
-    arrays = [
-        _timestamps(values) if field.type == UTC_TIMESTAMP else pa.array(values, type=field.type)
-        for field, values in zip(EVENTS_SCHEMA, columns.values(), strict=True)
-    ]
-    return pa.Table.from_arrays(arrays, schema=EVENTS_SCHEMA)
+    return _columns_to_table(columns)
