@@ -286,14 +286,18 @@ def run_transforms(
     domains = _company_domains(company_domains)
     models = list_models()
     fingerprint = _fingerprint(models, domains)
-    names = [m.name for m in models] + list(SOURCES) + [STATE_TABLE]
+    names = [m.name for m in models] + list(SOURCES) + [STATE_TABLE, "_dlt_loads"]
     with pipeline.sql_client() as client:
         warehouse = _Warehouse(client, names)
         warehouse.execute(
             f"create table if not exists {STATE_TABLE} (run_id varchar, finished_at timestamptz, "
             "mode varchar, load_id_watermark varchar, fingerprint varchar, days_rebuilt bigint)"
         )
-        watermark = warehouse.scalar("select max(_dlt_load_id) from admin_logs")
+        # only loads dlt recorded as complete: a package still pending is picked up next time
+        watermark = warehouse.scalar(
+            "select max(_dlt_load_id) from admin_logs where _dlt_load_id in "
+            "(select load_id from _dlt_loads where status = 0)"
+        )
         mode, reason, days = _plan(warehouse, models, fingerprint, full_rebuild)
         if mode == "incremental":
             with client.begin_transaction():

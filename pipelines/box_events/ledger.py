@@ -15,15 +15,19 @@ from typing import Any
 import dlt
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
-from .settings import EVENTS_TABLE, LEDGER_TABLE, RUNS_TABLE
+from .settings import EVENTS_TABLE, LEDGER_TABLE, LOADS_TABLE, RUNS_TABLE
 from .windows import Window, merge_intervals
 
 
 def query(pipeline: dlt.Pipeline, sql_template: str, table: str) -> list[tuple[Any, ...]]:
-    """Rows of `sql_template` with `{table}` qualified; no rows if the table does not exist yet."""
+    """Rows of `sql_template` with `{table}` (and `{loads}`, dlt's `_dlt_loads`) qualified; no rows if
+    the table does not exist yet."""
     try:
         with pipeline.sql_client() as client:
-            sql = sql_template.format(table=client.make_qualified_table_name(table))
+            sql = sql_template.format(
+                table=client.make_qualified_table_name(table),
+                loads=client.make_qualified_table_name(LOADS_TABLE),
+            )
             with client.execute_query(sql) as cursor:
                 return [tuple(row) for row in cursor.fetchall()]
     except DatabaseUndefinedRelation:
@@ -42,10 +46,20 @@ def as_utc(value: Any) -> datetime:
     return value.astimezone(UTC)
 
 
+COMPLETED_LEDGER = (
+    "SELECT l.window_start, l.window_end, l.event_types FROM {table} AS l "
+    "JOIN {loads} AS d ON d.load_id = l._dlt_load_id WHERE d.status = 0"
+)
+"""Ledger rows whose load package completed. A ledger job can land before the merge of the same
+package's events; if that merge then fails and the package is aborted, dlt never records the load in
+`_dlt_loads`, so the window it names is not covered and will be read again."""
+
+
 def covered(pipeline: dlt.Pipeline, event_types: Sequence[str] = ()) -> list[Window]:
-    """Merged ranges the ledger vouches for: windows read for all types, or for exactly this filter."""
+    """Merged ranges the ledger vouches for: windows read for all types, or for exactly this filter,
+    counted only when the load that carried them completed."""
     wanted = ",".join(event_types)
-    rows = query(pipeline, "SELECT window_start, window_end, event_types FROM {table}", LEDGER_TABLE)
+    rows = query(pipeline, COMPLETED_LEDGER, LEDGER_TABLE)
     return merge_intervals(
         (as_utc(start), as_utc(end)) for start, end, types in rows if types in ("", wanted)
     )

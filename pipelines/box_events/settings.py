@@ -53,6 +53,8 @@ DATASET_NAME = "box_events"
 EVENTS_TABLE = "admin_logs"
 LEDGER_TABLE = "window_ledger"
 RUNS_TABLE = "sync_runs"
+LOADS_TABLE = "_dlt_loads"
+"""dlt's record of completed loads (status 0): the ledger counts only rows whose load is here."""
 
 DUCKDB_SETTINGS = {"memory_limit": "256MB", "preserve_insertion_order": False}
 """DuckDB settings for the default warehouse: a memory cap (DuckDB spills to disk beyond it), and no

@@ -11,6 +11,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from box_emulator import SystemClock
 from box_emulator.testing import running_emulator
 
@@ -104,3 +106,40 @@ def test_an_unfinishable_interrupted_package_is_dropped_and_its_windows_read_aga
         jobs.backfill(pipeline, start=MIDNIGHT - 4 * day, end=MIDNIGHT, api=api, now=NOW)
         assert_exact(warehouse, emu.oracle.event_ids(MIDNIGHT - 4 * day, MIDNIGHT))
     assert "dropping the interrupted run's load package" in caplog.text
+
+
+def test_a_window_whose_merge_failed_after_its_ledger_job_is_read_again(warehouse, assert_exact, monkeypatch):
+    """The ledger job of a package can land before the merge of its events. If that merge fails and
+    the package is then aborted, the ledger row stays, but its load never completes: the window must
+    not count as covered."""
+    from dlt.destinations.sql_jobs import SqlMergeFollowupJob
+
+    from box_emulator import ManualClock
+    from pipelines import jobs
+    from pipelines.box_events import ledger
+    from tests.conftest import MIDNIGHT, NOW, api_for
+
+    day = timedelta(days=1)
+    real_merge_sql = SqlMergeFollowupJob.gen_merge_sql.__func__
+
+    def failing_merge_sql(cls, *args, **kwargs):
+        raise RuntimeError("the merge failed (injected by the test)")
+
+    with running_emulator(clock=ManualClock(NOW), events_per_day=500) as (emu, srv):
+        api = api_for(srv, emu.config)
+        pipeline = warehouse.pipeline()
+        jobs.backfill(pipeline, start=MIDNIGHT - 3 * day, end=MIDNIGHT - 2 * day, api=api, now=NOW)
+        monkeypatch.setattr(SqlMergeFollowupJob, "gen_merge_sql", classmethod(failing_merge_sql))
+        with pytest.raises(Exception, match="merge failed"):
+            jobs.backfill(pipeline, start=MIDNIGHT - 2 * day, end=MIDNIGHT - day, api=api, now=NOW)
+        # the failed package's ledger row is in the warehouse, its events are not
+        failed_window = (MIDNIGHT - 2 * day, MIDNIGHT - day)
+        assert failed_window in {(ledger.as_utc(s), ledger.as_utc(e)) for s, e, *_ in warehouse.ledger()}
+        assert not set(warehouse.event_ids()) & emu.oracle.event_ids(*failed_window)
+        pipeline.abort_packages()
+        assert ledger.covered(pipeline) == [jobs.Window(MIDNIGHT - 3 * day, MIDNIGHT - 2 * day)]
+
+        monkeypatch.setattr(SqlMergeFollowupJob, "gen_merge_sql", classmethod(real_merge_sql))
+        report = jobs.backfill(pipeline, start=MIDNIGHT - 3 * day, end=MIDNIGHT - day, api=api, now=NOW)
+        assert (report.windows_skipped, report.windows_loaded) == (1, 1)
+        assert_exact(warehouse, emu.oracle.event_ids(MIDNIGHT - 3 * day, MIDNIGHT - day))
