@@ -23,6 +23,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.common.schema.typing import TTableSchemaColumns
 
+from .exceptions import BoxResponseError
+
 UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 TEXT_FIELDS = ("event_id", "event_type", "ip_address", "session_id", "type")
@@ -69,8 +71,22 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def events_to_table(entries: Sequence[dict[str, Any]]) -> pa.Table:
-    """Turn Box event objects into one Arrow table of EVENTS_SCHEMA (row order kept)."""
+def events_to_table(entries: Sequence[Any]) -> pa.Table:
+    """Turn Box event objects into one Arrow table of EVENTS_SCHEMA (row order kept).
+
+    Raises BoxResponseError for an entry that is not an event object with a text `event_id`:
+    without its id an event cannot be deduplicated, so it is never loaded half-known."""
+    for index, event in enumerate(entries):
+        if not isinstance(event, dict):
+            raise BoxResponseError(f"entry {index} is {json_kind(event)}, not an event object")
+        event_id = event.get("event_id")
+        if not isinstance(event_id, str) or not event_id:
+            raise BoxResponseError(f"entry {index} has no event_id (got {json_kind(event_id)})")
+        created_at = event.get("created_at")
+        if not isinstance(created_at, str):
+            raise BoxResponseError(
+                f"entry {index} (event_id {event_id}) has no created_at (got {json_kind(created_at)})"
+            )
     columns: dict[str, list[Any]] = {field.name: [] for field in EVENTS_SCHEMA}
     text_columns = [(name, columns[name]) for name in TEXT_FIELDS]
     json_columns = [(name, columns[name]) for name in JSON_FIELDS]
@@ -94,15 +110,56 @@ def events_to_table(entries: Sequence[dict[str, Any]]) -> pa.Table:
 def _columns_to_table(columns: dict[str, list[Any]]) -> pa.Table:
     """Python column lists, in EVENTS_SCHEMA's order, → the Arrow table both decoders return."""
     arrays = [
-        _timestamps(values) if field.type == UTC_TIMESTAMP else pa.array(values, type=field.type)
+        _timestamps(field.name, values) if field.type == UTC_TIMESTAMP else _texts(field.name, values)
         for field, values in zip(EVENTS_SCHEMA, columns.values(), strict=True)
     ]
     return pa.Table.from_arrays(arrays, schema=EVENTS_SCHEMA)
 
 
-def _timestamps(values: list[str | None]) -> pa.Array:
+def _texts(name: str, values: list[Any]) -> pa.Array:
+    try:
+        return pa.array(values, type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        bad = next((v for v in values if v is not None and not isinstance(v, str | bytes)), None)
+        raise BoxResponseError(f"an entry's {name} is {json_kind(bad)}, not text") from None
+
+
+def _timestamps(name: str, values: list[Any]) -> pa.Array:
     """RFC 3339 strings with any offset → UTC microsecond timestamps (Arrow parses the offsets)."""
-    return pa.array(values, type=pa.string()).cast(UTC_TIMESTAMP)
+    try:
+        return pa.array(values, type=pa.string()).cast(UTC_TIMESTAMP)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        bad = next((v for v in values if not _is_rfc3339(v)), None)
+        raise BoxResponseError(f"an entry's {name} {_shown(bad)} is not an RFC 3339 date-time") from None
+
+
+def _is_rfc3339(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        pa.array([value], type=pa.string()).cast(UTC_TIMESTAMP)
+        return True
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return False
+
+
+def json_kind(value: Any) -> str:
+    """How a wrong value reads in an error: its JSON kind, never its (possibly long) content."""
+    if value is None:
+        return "null"
+    return {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "text",
+        list: "a list",
+        dict: "an object",
+    }.get(type(value), type(value).__name__)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def within(table: pa.Table, start: datetime, end: datetime) -> pa.Table:
@@ -178,6 +235,11 @@ def decode_page(body: bytes) -> tuple[pa.Table, str | None]:
 
 
 def _structs_to_table(entries: list[_Event]) -> pa.Table:
+    for index, event in enumerate(entries):
+        if not event.event_id:
+            raise BoxResponseError(f"entry {index} has an empty event_id")
+        if event.created_at is None:
+            raise BoxResponseError(f"entry {index} (event_id {event.event_id}) has no created_at")
     actors = [_decode_actor(e.created_by) if e.created_by != NULL else _Actor() for e in entries]
     columns: dict[str, list[Any]] = {
         "event_id": [e.event_id for e in entries],

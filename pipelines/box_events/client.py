@@ -17,8 +17,8 @@ import msgspec
 import orjson
 import pyarrow as pa
 
-from .arrow_pages import decode_page, events_to_table
-from .exceptions import BoxPermissionError, BoxRequestError
+from .arrow_pages import decode_page, events_to_table, json_kind
+from .exceptions import BoxPermissionError, BoxRequestError, BoxResponseError
 from .ratelimit import RateLimiter
 from .retries import RETRYABLE_WITH_FRESH_TOKEN, RequestStats, RetryPolicy, send_with_retries
 from .settings import (
@@ -43,17 +43,42 @@ def parse_page(body: bytes) -> Page:
 
     The fast decoder keeps integers of any size exact. A page it refuses (not the envelope it
     expects) goes through orjson and dicts; orjson keeps 64-bit integers exact but turns larger ones
-    into floats, so such a position is read again with the standard library, exact at any size."""
+    into floats, so such a position is read again with the standard library, exact at any size.
+    Anything that is not a usable page raises BoxResponseError naming what is wrong: a page is
+    trusted only once it has been checked."""
     try:
         table, position = decode_page(body)
-        return Page(table, str(position))
     except (msgspec.ValidationError, msgspec.DecodeError):
-        pass
-    envelope = orjson.loads(body)
+        table, position = _parse_page_generally(body)
+    if table.num_rows and position is None:
+        raise BoxResponseError("the page has entries but no next_stream_position")
+    return Page(table, "" if position is None else position)
+
+
+def _parse_page_generally(body: bytes) -> tuple[pa.Table, str | None]:
+    try:
+        envelope = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise BoxResponseError(f"the answer is not JSON ({_preview(body)})") from None
+    if not isinstance(envelope, dict):
+        raise BoxResponseError(f"the answer is {json_kind(envelope)}, not an events object")
+    entries = envelope.get("entries")
+    if entries is None:
+        entries = []
+    if not isinstance(entries, list):
+        raise BoxResponseError(f"entries is {json_kind(entries)}, not a list")
     position = envelope.get("next_stream_position")
-    if not isinstance(position, str | int) or isinstance(position, bool):
+    if isinstance(position, float):  # orjson's reading of an integer above 64 bits
         position = json.loads(body).get("next_stream_position")
-    return Page(events_to_table(envelope.get("entries") or []), str(position))
+    if position is not None and (not isinstance(position, str | int) or isinstance(position, bool)):
+        raise BoxResponseError(f"next_stream_position is {json_kind(position)}, not a position")
+    return events_to_table(entries), None if position is None else str(position)
+
+
+def _preview(body: bytes) -> str:
+    """The start of a body that is not JSON, on one line (an HTML error page, a proxy's text)."""
+    text = " ".join(body[:80].decode("utf-8", "replace").split())
+    return f"it starts {text!r}" if text else "it is empty"
 
 
 class BoxEventsClient:
@@ -70,6 +95,7 @@ class BoxEventsClient:
         page_limit: int = PAGE_LIMIT,
     ) -> None:
         self.events_url = api_base_url.rstrip("/") + "/events"
+        self.events_url_path = httpx.URL(self.events_url).path
         self.limiter = limiter
         self.stats = stats
         self.policy = policy
@@ -123,10 +149,24 @@ class BoxEventsClient:
         if event_types:
             params["event_type"] = ",".join(event_types)
         position: str | None = None
+        seen_positions: set[str] = set()
         while True:
-            page = self.get_page(params if position is None else {**params, "stream_position": position})
-            if not page.events.num_rows:
-                return
+            try:
+                page = self.get_page(params if position is None else {**params, "stream_position": position})
+                if not page.events.num_rows:
+                    return
+                if page.next_position == position or page.next_position in seen_positions:
+                    raise BoxResponseError(
+                        f"next_stream_position {page.next_position} does not advance while pages "
+                        "keep coming (the window would never end)"
+                    )
+            except BoxResponseError as exc:
+                raise BoxResponseError(
+                    f"Box sent an unusable page (GET {self.events_url_path} for window {window}, "
+                    f"stream_position {position or 'none: the first page'}): {exc}; nothing of this "
+                    "window was loaded; run the same command again, and report it to Box if it persists"
+                ) from None
+            seen_positions.add(page.next_position)
             yield page
             position = page.next_position
 

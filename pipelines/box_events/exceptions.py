@@ -33,3 +33,9 @@ class BoxRequestError(BoxEventsError):
 
 class BoxUnavailableError(BoxEventsError):
     """The API stayed unreachable or kept failing after every retry."""
+
+
+class BoxResponseError(BoxEventsError):
+    """Box answered 200 with something that is not a usable events page (not JSON, a wrong
+    envelope, an entry without `event_id`, an unreadable `created_at`, a position that does not
+    advance). The window it belongs to is abandoned whole, so nothing half-read is loaded."""

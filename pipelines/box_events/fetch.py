@@ -46,21 +46,31 @@ class RunCounters:
     throttled: int
 
 
-def first_sightings(events: pa.Table, seen: set[str]) -> pa.Table:
-    """The rows whose `event_id` this window has not seen yet; `seen` is updated.
+class FirstSightings:
+    """Keeps the rows whose `event_id` this checkpoint has not loaded yet, across all its windows.
 
-    Box documents admin_logs as free of duplicates; this makes it true by construction, so each dlt
-    run can declare its staging data deduplicated (windows of one run are disjoint in `created_at`)
-    and the merge skips its costly dedup step. Memory: one window's ids at a time."""
-    ids = events.column("event_id").to_pylist()
-    if seen.isdisjoint(ids) and len(set(ids)) == len(ids):
-        seen.update(ids)
-        return events
-    keep = []
-    for event_id in ids:
-        keep.append(event_id not in seen)
-        seen.add(event_id)
-    return events.filter(pa.array(keep, type=pa.bool_()))
+    Box documents admin_logs as free of duplicates, but "nothing twice" must not depend on Box
+    behaving: a server that sends one event in two windows (with two different `created_at`) would
+    otherwise load it twice, because each dlt run declares its staging data deduplicated and the
+    merge then skips its costly dedup step. Shared by the threads of one checkpoint (one dlt run);
+    memory: the ids of one checkpoint, which `events_per_run` bounds (about 25 MB at 250k events).
+    Duplicates across checkpoints are harmless: each is its own merge, which replaces the row."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, events: pa.Table) -> pa.Table:
+        ids = events.column("event_id").to_pylist()
+        with self._lock:
+            if self._seen.isdisjoint(ids) and len(set(ids)) == len(ids):
+                self._seen.update(ids)
+                return events
+            keep = []
+            for event_id in ids:
+                keep.append(event_id not in self._seen)
+                self._seen.add(event_id)
+        return events.filter(pa.array(keep, type=pa.bool_()))
 
 
 @dataclass(frozen=True)
@@ -82,6 +92,7 @@ class _Checkpoint:
     def __init__(self, queue_size: int) -> None:
         self.items: queue.Queue[_Item] = queue.Queue(maxsize=queue_size)
         self.windows: list[Window] = []
+        self.first_sightings = FirstSightings()
 
 
 class WindowFetcher:
@@ -189,7 +200,7 @@ class WindowFetcher:
                         self._checkpoints.append(current)
                         self._changed.notify_all()
                 current.windows.append(window)
-                pool.submit(self._fetch_window, window, current.items)
+                pool.submit(self._fetch_window, window, current)
             if current is not None:
                 self._close(current)
         with self._changed:
@@ -217,22 +228,22 @@ class WindowFetcher:
             except queue.Full:
                 continue
 
-    def _fetch_window(self, window: Window, items: queue.Queue[_Item]) -> None:
+    def _fetch_window(self, window: Window, checkpoint: _Checkpoint) -> None:
+        items = checkpoint.items
         try:
             if self._stop.is_set():
                 return
             events = pages = 0
             batch: list[pa.Table] = []
-            seen: set[str] = set()
             for page in self.client.window_pages(window, self._event_types):
                 if self._stop.is_set():
                     return
                 pages += 1
-                batch.append(first_sightings(page.events, seen))
+                batch.append(page.events)
                 if len(batch) >= self._batch_pages:
-                    events += self._put_batch(batch, window, items)
+                    events += self._put_batch(batch, window, checkpoint)
                     batch = []
-            events += self._put_batch(batch, window, items)
+            events += self._put_batch(batch, window, checkpoint)
             with self._rate_lock:
                 self._events_read += events
                 self._seconds_read += (window.end - window.start).total_seconds()
@@ -242,10 +253,12 @@ class WindowFetcher:
         finally:
             self._free_workers.release()
 
-    def _put_batch(self, batch: list[pa.Table], window: Window, items: queue.Queue[_Item]) -> int:
+    def _put_batch(self, batch: list[pa.Table], window: Window, checkpoint: _Checkpoint) -> int:
+        """The window's own rows of `batch` (cut to `[start, end)` first, so a row a neighbour's
+        boundary slack saw is never mistaken for a duplicate), minus ids the checkpoint already has."""
         if not batch:
             return 0
-        table = within(pa.concat_tables(batch), window.start, window.end)
+        table = checkpoint.first_sightings(within(pa.concat_tables(batch), window.start, window.end))
         if table.num_rows:
-            self._put(items, table)
+            self._put(checkpoint.items, table)
         return table.num_rows

@@ -109,12 +109,12 @@ def test_a_page_with_a_field_box_added_takes_the_general_path_and_keeps_it():
     assert json.loads(page.events.column("extra")[0].as_py()) == {"region": "eu"}
 
 
-def test_a_window_never_yields_the_same_event_twice():
-    from pipelines.box_events.fetch import first_sightings
+def test_a_checkpoint_never_yields_the_same_event_twice():
+    from pipelines.box_events.fetch import FirstSightings
 
-    seen: set[str] = set()
+    first_sightings = FirstSightings()
     page = pa.table({"event_id": ["a", "b", "a", "c"]})
-    assert first_sightings(page, seen).column("event_id").to_pylist() == ["a", "b", "c"]
-    assert first_sightings(pa.table({"event_id": ["c", "d"]}), seen).column("event_id").to_pylist() == ["d"]
+    assert first_sightings(page).column("event_id").to_pylist() == ["a", "b", "c"]
+    assert first_sightings(pa.table({"event_id": ["c", "d"]})).column("event_id").to_pylist() == ["d"]
     clean = pa.table({"event_id": ["e", "f"]})
-    assert first_sightings(clean, seen) is clean
+    assert first_sightings(clean) is clean
