@@ -2,13 +2,15 @@
 
 tenacity does the loop; this module only says what is retryable and how long to wait. Backoff is
 exponential with full jitter (as Box's SDKs do), replaced by Box's own `Retry-After` when it sends one,
-and bounded both in attempts and in total waiting.
+and bounded both in attempts and in total waiting. A request still retrying after
+`SLOW_RETRY_WARNING_S` says so once, as a warning, so a scheduled run's log shows why it is quiet.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -21,6 +23,10 @@ from .settings import MAX_ATTEMPTS, MAX_RETRY_WAIT_S
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+SLOW_RETRY_WARNING_S = 10.0
+"""Seconds of retrying one request after which it warns (once): a few quick retries are routine and
+stay at INFO, but backoff grows to 30 s a sleep and the retries of an unreachable host add up to a
+minute or more of silence, which in a cron job's mail looks like a hang."""
 RETRYABLE_WITH_FRESH_TOKEN = RETRYABLE_STATUS | {401}
 """A 401 that survives the auth flow's one refresh (the new token revoked at once) is worth another
 attempt with another token; developer tokens raise before this, as they cannot be renewed."""
@@ -88,11 +94,16 @@ def send_with_retries(
     stats: RequestStats,
     on_throttled: Callable[[float], None] | None = None,
     retry_statuses: frozenset[int] = RETRYABLE_STATUS,
+    warn_after_s: float = SLOW_RETRY_WARNING_S,
+    clock: Callable[[], float] = time.monotonic,
 ) -> httpx.Response:
     """Call `send` until it answers something other than 429/5xx or a transport error.
 
     Returns the final response (which may be any 4xx for the caller to judge). Raises
-    BoxUnavailableError with a one-line reason once attempts or total wait run out."""
+    BoxUnavailableError with a one-line reason once attempts or total wait run out.
+
+    Once the request has been retrying for more than `warn_after_s` seconds (by `clock`), one
+    WARNING says so; `what` is in it, so it must name the endpoint and carry no secret."""
 
     def attempt() -> httpx.Response:
         stats.add(requests=1)
@@ -105,10 +116,26 @@ def send_with_retries(
             raise RetryableResponse(response)
         return response
 
+    started = clock()
+    warned = False
+
     def before_sleep(state: tenacity.RetryCallState) -> None:
+        nonlocal warned
         stats.add(retries=1)
         error = state.outcome.exception() if state.outcome else None
-        log.info("retrying %s after %s (attempt %d)", what, _describe(error), state.attempt_number)
+        elapsed = clock() - started
+        if not warned and elapsed > warn_after_s:
+            warned = True
+            log.warning(
+                "still retrying %s after %.0fs (%s, attempt %d of %d)",
+                what,
+                elapsed,
+                _describe(error),
+                state.attempt_number,
+                policy.max_attempts,
+            )
+        else:
+            log.info("retrying %s after %s (attempt %d)", what, _describe(error), state.attempt_number)
 
     retrying = tenacity.Retrying(
         retry=tenacity.retry_if_exception_type((RetryableResponse, httpx.TransportError)),
