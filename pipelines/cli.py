@@ -235,16 +235,39 @@ def status(
     dataset: Dataset = DATASET_NAME,
     pipelines_dir: PipelinesDir = None,
     show_all: Annotated[bool, typer.Option("--all", help="Every event type, not the top 15.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object on stdout (keys: README).")
+    ] = False,
+    max_age: Annotated[
+        str | None,
+        typer.Option(
+            help="Exit 1 if the coverage ends more than this long ago (e.g. 30m, 2h) or has gaps; "
+            "the report still prints, the reason goes to stderr."
+        ),
+    ] = None,
 ) -> None:
-    """Covered ranges and gaps, last sync, freshness, rows per event type, last run's retries.
+    """Covered ranges (all types and per --event-types filter) and gaps, freshness, rows per event
+    type, and the last backfill and sync: windows, events, requests, retries, 429s, duration.
 
-    Example: boxevents status --duckdb-path box_audit.duckdb
+    Example: boxevents status --duckdb-path box_audit.duckdb --max-age 30m --json
     """
-    from . import jobs
+    import json
+
+    from .status import freshness_problems
+    from .status import status as read_status
 
     with user_errors():
-        report = jobs.status(_pipeline(destination, duckdb_path, dataset, pipelines_dir))
-        typer.echo("\n".join(report.lines(top=None if show_all else 15)))
+        limit = parse_duration(max_age) if max_age is not None else None
+        report = read_status(_pipeline(destination, duckdb_path, dataset, pipelines_dir))
+        if as_json:
+            typer.echo(json.dumps(report.as_dict(max_age=limit), indent=2))
+        else:
+            typer.echo("\n".join(report.lines(top=None if show_all else 15)))
+        problems = freshness_problems(report, limit) if limit is not None else []
+        for problem in problems:
+            typer.echo(problem, err=True)
+        if problems:
+            raise typer.Exit(1)
 
 
 @app.command()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from box_emulator import Emulator, EmulatorConfig, EmulatorServer
 
-from . import jobs
+from . import jobs, status
 from .progress import WindowProgress
 
 
@@ -50,7 +50,7 @@ def run_demo(*, days: int, duckdb_path: Path, volume: int, echo: Callable[[str],
 
         echo(str(run_transforms(pipeline)))
         echo("")
-        echo("\n".join(jobs.status(pipeline).lines(top=10)))
+        echo("\n".join(status.status(pipeline).lines(top=10)))
         echo("")
         echo(f"Your audit warehouse: {duckdb_path} (dataset box_events). Try:")
         echo(

@@ -42,11 +42,13 @@ from .box_events.settings import (
 from .box_events.windows import (
     Window,
     clamp_range,
-    gaps,
     is_covered,
     parse_when,
     plan_windows,
 )
+
+# `status` lives in pipelines/status.py; re-exported so `jobs.status(pipeline)` keeps working
+from .status import StatusReport, status  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -328,73 +330,3 @@ def _find_box_error(exc: BaseException | None) -> BoxEventsError | None:
         seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__ or getattr(exc, "exception", None)
     return None
-
-
-@dataclass
-class StatusReport:
-    """What the warehouse holds, from its own tables."""
-
-    covered: list[Window]
-    gaps: list[Window]
-    newest_event: datetime | None
-    lag: timedelta | None
-    last_sync: ledger.LastRun | None
-    last_run: ledger.LastRun | None
-    rows_per_type: list[tuple[str, int]]
-
-    @property
-    def total_rows(self) -> int:
-        return sum(n for _, n in self.rows_per_type)
-
-    def lines(self, *, top: int | None = None) -> list[str]:
-        out = [f"events loaded: {self.total_rows:,} in {len(self.rows_per_type)} event types"]
-        if self.covered:
-            out.append("covered ranges:")
-            out += [f"  {w.start:%Y-%m-%d %H:%M:%S} → {w.end:%Y-%m-%d %H:%M:%S} UTC" for w in self.covered]
-        else:
-            out.append("covered ranges: none yet (run `boxevents backfill`)")
-        out.append("gaps: none" if not self.gaps else "gaps (run `boxevents backfill` over them):")
-        out += [f"  {w.start:%Y-%m-%d %H:%M:%S} → {w.end:%Y-%m-%d %H:%M:%S} UTC" for w in self.gaps]
-        if self.newest_event is not None and self.lag is not None:
-            out.append(f"newest event: {self.newest_event:%Y-%m-%d %H:%M:%S} UTC ({_ago(self.lag)} ago)")
-        if self.last_sync:
-            out.append(f"last sync: {self.last_sync.finished_at:%Y-%m-%d %H:%M:%S} UTC")
-        if self.last_run:
-            r = self.last_run
-            out.append(
-                f"last run ({r.kind}): {r.windows} windows, {r.events:,} events, {r.requests:,} "
-                f"requests, {r.retries} retries, {r.throttled} answered 429"
-            )
-        if self.rows_per_type:
-            shown = self.rows_per_type[:top] if top else self.rows_per_type
-            out.append("rows per event type:")
-            out += [f"  {name:<58} {count:>10,}" for name, count in shown]
-            if top and len(self.rows_per_type) > top:
-                out.append(f"  … and {len(self.rows_per_type) - top} more types (boxevents status --all)")
-        return out
-
-
-def _ago(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds < 120:
-        return f"{seconds}s"
-    if seconds < 7200:
-        return f"{seconds // 60}m"
-    return f"{seconds // 3600}h {seconds % 3600 // 60}m"
-
-
-def status(pipeline: dlt.Pipeline, *, now: datetime | None = None) -> StatusReport:
-    """Covered ranges and gaps from the ledger, freshness, and the last run's counters."""
-    now = now or datetime.now(UTC)
-    covered = ledger.covered(pipeline)
-    holes = gaps(covered[0].start, covered[-1].end, covered) if covered else []
-    newest = ledger.newest_event(pipeline)
-    return StatusReport(
-        covered=covered,
-        gaps=holes,
-        newest_event=newest,
-        lag=(now - newest) if newest else None,
-        last_sync=ledger.last_run(pipeline, "sync"),
-        last_run=ledger.last_run(pipeline),
-        rows_per_type=ledger.rows_per_type(pipeline),
-    )

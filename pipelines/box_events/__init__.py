@@ -55,6 +55,7 @@ LEDGER_COLUMNS: TTableSchemaColumns = {
 }
 RUNS_COLUMNS: TTableSchemaColumns = {
     "run_id": {"data_type": "text", "nullable": False},
+    "job_id": {"data_type": "text"},
     "kind": {"data_type": "text"},
     "started_at": {"data_type": "timestamp", "timezone": True},
     "finished_at": {"data_type": "timestamp", "timezone": True},
@@ -147,8 +148,11 @@ class FetchPlan:
         max_events: float = float("inf"),
         max_windows: int | None = None,
         close_when_done: bool = False,
+        job_id: str | None = None,
     ) -> None:
         self.windows = windows
+        # one id for every checkpoint (dlt run) of the job, so `status` can sum a job's runs
+        self.job_id = job_id or uuid.uuid4().hex
         self.max_events = max_events
         self.max_windows = max_windows
         self.fetcher: WindowFetcher | None = None
@@ -199,6 +203,7 @@ def admin_logs(
         RUNS_TABLE,
         {
             "run_id": run_id,
+            "job_id": plan.job_id,
             "kind": kind,
             "started_at": started_at,
             "finished_at": datetime.now(UTC),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dlt
@@ -67,34 +67,55 @@ def covered(pipeline: dlt.Pipeline, event_types: Sequence[str] = ()) -> list[Win
 
 @dataclass(frozen=True)
 class LastRun:
+    """One job (a `backfill` or `sync` call): its checkpoints' `sync_runs` rows summed."""
+
     kind: str
+    job_id: str
     started_at: datetime
     finished_at: datetime
+    checkpoints: int
     windows: int
     events: int
     requests: int
     retries: int
     throttled: int
 
+    @property
+    def duration(self) -> timedelta:
+        return self.finished_at - self.started_at
+
 
 RUN_KINDS = ("backfill", "sync")
 
 
 def last_run(pipeline: dlt.Pipeline, kind: str | None = None) -> LastRun | None:
-    """The newest run (of `kind`, one of RUN_KINDS, if given)."""
+    """The newest job (of `kind`, one of RUN_KINDS, if given), counted from the runs whose load
+    completed. Rows written before jobs had ids (job_id NULL) each count as a job of their own."""
     if kind is not None and kind not in RUN_KINDS:
         raise ValueError(f"kind must be one of {RUN_KINDS}")
-    where = f"WHERE kind = '{kind}'" if kind else ""
-    rows = query(
-        pipeline,
-        "SELECT kind, started_at, finished_at, windows, events, requests, retries, throttled "
-        f"FROM {{table}} {where} ORDER BY finished_at DESC LIMIT 1",
-        RUNS_TABLE,
-    )
+    where = f"AND r.kind = '{kind}'" if kind else ""
+
+    def newest_job(job_key: str) -> list[tuple[Any, ...]]:
+        return query(
+            pipeline,
+            f"SELECT MIN(r.kind), {job_key}, MIN(r.started_at), MAX(r.finished_at), COUNT(*), "
+            "SUM(r.windows), SUM(r.events), SUM(r.requests), SUM(r.retries), SUM(r.throttled) "
+            "FROM {table} AS r JOIN {loads} AS d ON d.load_id = r._dlt_load_id "
+            f"WHERE d.status = 0 {where} GROUP BY {job_key} ORDER BY MAX(r.finished_at) DESC LIMIT 1",
+            RUNS_TABLE,
+        )
+
+    try:
+        rows = newest_job("COALESCE(r.job_id, r.run_id)")
+    except Exception as exc:
+        # a warehouse last loaded before jobs had ids has no job_id column until the next load
+        if "job_id" not in str(exc):
+            raise
+        rows = newest_job("r.run_id")
     if not rows:
         return None
-    kind_, started, finished, *counts = rows[0]
-    return LastRun(kind_, as_utc(started), as_utc(finished), *(int(c or 0) for c in counts))
+    kind_, job_id, started, finished, *counts = rows[0]
+    return LastRun(kind_, str(job_id), as_utc(started), as_utc(finished), *(int(c or 0) for c in counts))
 
 
 def rows_per_type(pipeline: dlt.Pipeline) -> list[tuple[str, int]]:
@@ -109,3 +130,10 @@ def rows_per_type(pipeline: dlt.Pipeline) -> list[tuple[str, int]]:
 def newest_event(pipeline: dlt.Pipeline) -> datetime | None:
     rows = query(pipeline, "SELECT MAX(created_at) FROM {table}", EVENTS_TABLE)
     return as_utc(rows[0][0]) if rows and rows[0][0] is not None else None
+
+
+def event_type_filters(pipeline: dlt.Pipeline) -> list[str]:
+    """The `--event-types` filters (comma lists) the ledger holds completed windows for, sorted;
+    windows read for all types (filter "") are not listed."""
+    rows = query(pipeline, f"SELECT DISTINCT event_types FROM ({COMPLETED_LEDGER}) AS c", LEDGER_TABLE)
+    return sorted(str(types) for (types,) in rows if types)
