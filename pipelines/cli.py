@@ -311,22 +311,32 @@ def query(
 
 @app.command()
 def emulator(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8765,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0 = any free port).")
+    ] = 8765,
     seed: Annotated[int, typer.Option(help="Seed of the generated enterprise.")] = 42,
     volume: Annotated[int, typer.Option(help="Events per day (on average).")] = 2000,
     profile: Annotated[str, typer.Option(help="clean, realistic or hostile.")] = "realistic",
 ) -> None:
     """Run the Box Events API emulator in the foreground; prints its URL and credentials.
 
-    Example: boxevents emulator --port 8765 --profile hostile
+    Ctrl-C stops it. Example: boxevents emulator --port 8765 --profile hostile
     """
     from box_emulator import EmulatorConfig
-    from box_emulator.server import serve_forever
+    from box_emulator.server import PortInUse, serve_forever
 
     with user_errors():
         if profile not in ("clean", "realistic", "hostile"):
             raise ConfigurationError(f"unknown profile {profile!r}: use clean, realistic or hostile")
-        serve_forever(EmulatorConfig(seed=seed, events_per_day=volume, profile=profile), "127.0.0.1", port)
+        config = EmulatorConfig(seed=seed, events_per_day=volume, profile=profile)
+        try:
+            serve_forever(config, "127.0.0.1", port)
+        except PortInUse as exc:
+            raise ConfigurationError(
+                f"{exc}: pass --port with a free port, or --port 0 for any free port"
+            ) from None
+        except KeyboardInterrupt:  # Ctrl-C before the server was up: as quiet as after
+            raise typer.Exit(130) from None
 
 
 @app.command()
