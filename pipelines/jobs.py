@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import dlt
-from dlt.common.destination.exceptions import UnknownDestinationModule
-from dlt.destinations.exceptions import DatabaseException
+from dlt.common.destination.exceptions import DestinationTerminalException, UnknownDestinationModule
+from dlt.destinations.exceptions import DestinationConnectionError
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.pipeline.exceptions import PipelineStepFailed
 
@@ -49,6 +50,7 @@ from .box_events.windows import (
 
 # `status` lives in pipelines/status.py; re-exported so `jobs.status(pipeline)` keeps working
 from .status import StatusReport, status  # noqa: F401
+from .warehouse import Warehouse, check_pipelines_dir
 
 log = logging.getLogger(__name__)
 
@@ -87,12 +89,24 @@ def make_pipeline(
     pipelines_dir: str | Path | None = None,
     credentials: Any = None,
     pipeline_name: str = PIPELINE_NAME,
+    must_exist: bool = False,
 ) -> dlt.Pipeline:
-    """A dlt pipeline on any destination; DuckDB by default (file `box_audit.duckdb`)."""
+    """A dlt pipeline on any destination; DuckDB by default (file `box_audit.duckdb`).
+
+    The DuckDB location is checked first, in one line: for a command that reads (`must_exist`), the
+    warehouse must already be there; for one that writes, its folder must be writable and an
+    existing file must be a DuckDB database. dlt's working folder defaults to one per warehouse
+    (see `pipelines.warehouse`)."""
     apply_dlt_defaults()
+    location = duckdb_path if duckdb_path is not None else credentials if destination == "duckdb" else None
+    warehouse = Warehouse.resolve(destination, dataset_name, location)
+    if must_exist:
+        warehouse.check_exists()
+    else:
+        warehouse.check_can_write()
     try:
         dest = (
-            dlt.destinations.duckdb(credentials=duckdb_credentials(duckdb_path or credentials, pipeline_name))
+            dlt.destinations.duckdb(credentials=duckdb_credentials(warehouse.duckdb_path))
             if destination == "duckdb"
             else (dlt.common.destination.Destination.from_reference(destination, credentials=credentials))
         )
@@ -101,24 +115,44 @@ def make_pipeline(
             f"unknown destination {destination!r}: use a dlt destination name such as duckdb, "
             "motherduck, postgres, snowflake, bigquery or databricks"
         ) from exc
-    return dlt.pipeline(
-        pipeline_name=pipeline_name,
-        destination=dest,
-        dataset_name=dataset_name,
-        pipelines_dir=str(pipelines_dir) if pipelines_dir else None,
-    )
+    folder = Path(os.path.abspath(pipelines_dir)) if pipelines_dir else warehouse.default_pipelines_dir
+    check_pipelines_dir(folder)
+    return _open_pipeline(pipeline_name, dest, dataset_name, folder)
 
 
-def duckdb_credentials(path: str | Path | None, pipeline_name: str = PIPELINE_NAME) -> DuckDbCredentials:
-    """The DuckDB file (argument, else `DESTINATION__DUCKDB__CREDENTIALS`, else `<pipeline>.duckdb`)
-    with DuckDB's memory capped, unless the user configured DuckDB's settings themselves.
+def _open_pipeline(name: str, destination: Any, dataset_name: str, folder: Path) -> dlt.Pipeline:
+    """dlt's pipeline in `folder`; a working folder dlt cannot read (a run killed while writing its
+    state, a hand edit) is moved aside and started afresh: the warehouse's ledger, not this folder,
+    is the record of what is loaded, so nothing is lost and nothing already covered is read again."""
+    try:
+        return dlt.pipeline(
+            pipeline_name=name, destination=destination, dataset_name=dataset_name, pipelines_dir=str(folder)
+        )
+    except Exception as exc:
+        broken = folder / name
+        if not broken.exists():
+            raise
+        aside = folder / f"{name}.broken-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+        broken.rename(aside)
+        log.warning(
+            "dlt's working folder %s was unreadable (%s): moved it to %s and started afresh",
+            broken,
+            str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+            aside,
+        )
+        return dlt.pipeline(
+            pipeline_name=name, destination=destination, dataset_name=dataset_name, pipelines_dir=str(folder)
+        )
+
+
+def duckdb_credentials(path: Path | None) -> DuckDbCredentials:
+    """The DuckDB file (absolute: see `Warehouse.resolve`) with DuckDB's memory capped, unless the
+    user configured DuckDB's settings themselves.
 
     DuckDB's own default cap is 80% of the machine's memory, and it keeps what it reads: a merge into
     a growing table then makes the loader's memory grow with the length of the backfill. With a cap,
     DuckDB spills to disk instead and the pipeline's peak memory stays flat."""
-    configured = dlt.config.get("destination.duckdb.credentials")
-    location = str(path) if path is not None else configured if isinstance(configured, str) else None
-    credentials = DuckDbCredentials(location or f"{pipeline_name}.duckdb")
+    credentials = DuckDbCredentials(str(path))
     if dlt.config.get("destination.duckdb.credentials.global_config") is None:
         credentials.global_config = dict(DUCKDB_SETTINGS)
     return credentials
@@ -154,10 +188,10 @@ class JobReport:
 
     def summary(self) -> str:
         rate = self.events / self.seconds if self.seconds else 0.0
-        skipped = f", {self.windows_skipped} already covered" if self.windows_skipped else ""
+        skipped = f", {self.windows_skipped:,} already covered" if self.windows_skipped else ""
         return (
-            f"{self.kind}: {self.windows_loaded} windows loaded{skipped}, {self.events:,} events "
-            f"in {self.seconds:.1f}s ({rate:,.0f} events/s)"
+            f"{self.kind}: {_plural(self.windows_loaded, 'window')} loaded{skipped}, "
+            f"{_plural(self.events, 'event')} in {self.seconds:.1f}s ({rate:,.0f} events/s)"
         )
 
 
@@ -167,22 +201,47 @@ WindowCallback = Callable[[WindowDone], None]
 def finish_pending(pipeline: dlt.Pipeline) -> None:
     """Load what an interrupted run had already extracted, before reading the ledger.
 
-    If that package cannot be finished (a run killed mid-write can leave a truncated file), it is
-    dropped: nothing is lost, since its windows are not in the ledger and will be read again."""
-    if not pipeline.has_pending_data:
-        return
-    log.info("finishing the load package of an interrupted run")
+    If that package cannot be finished (a run killed mid-write can leave a truncated file or a
+    half-moved folder), it is dropped: nothing is lost, since its windows are not in the ledger and
+    will be read again. An error of Box's or of the warehouse's (unreachable, refused) is not the
+    package's fault and is raised instead."""
     try:
+        if not pipeline.has_pending_data:
+            return
+        log.info("finishing the load package of an interrupted run")
         pipeline.normalize()
         pipeline.load()
-    except PipelineStepFailed as exc:
-        if _find_box_error(exc) is not None:
+    except Exception as exc:
+        if _find_box_error(exc) is not None or _is_destination_unreachable(exc):
             raise
+        reason = exc.exception if isinstance(exc, PipelineStepFailed) and exc.exception else exc
         log.warning(
             "dropping the interrupted run's load package (%s): its windows will be read again",
-            str(exc.exception).splitlines()[0] if exc.exception else type(exc).__name__,
+            str(reason).splitlines()[0] if str(reason) else type(reason).__name__,
         )
+        _drop_pending(pipeline)
+
+
+def _drop_pending(pipeline: dlt.Pipeline) -> None:
+    """Abort the pending packages the dlt way; if even that fails (their folders are damaged),
+    delete them outright: they hold nothing the ledger vouches for."""
+    try:
         pipeline.abort_packages()
+    except Exception:
+        for stage in ("normalize/extracted", "load/normalized", "load/new"):
+            for package in (Path(pipeline.working_dir) / stage).glob("*"):
+                if package.is_dir():
+                    shutil.rmtree(package, ignore_errors=True)
+
+
+def _is_destination_unreachable(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, DestinationConnectionError | DestinationTerminalException):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__ or getattr(exc, "exception", None)
+    return False
 
 
 def _settled_coverage(pipeline: dlt.Pipeline, types: tuple[str, ...]) -> list[Window]:
@@ -269,17 +328,21 @@ def _load_windows(
     on_window: WindowCallback | None,
 ) -> None:
     """One dlt run per checkpoint (at most `checkpoint_size` = (windows, events)): each run commits its
-    events and ledger rows together."""
+    events and ledger rows together. The report counts what is committed, checkpoint by checkpoint,
+    so an interrupted job (Ctrl-C, SIGTERM: `JobInterrupted`) can say exactly what it loaded."""
     started = time.monotonic()
+    fetched = {"windows": 0, "events": 0}
+    """Read from Box but not committed yet: the current checkpoint's share."""
 
     def window_done(done: WindowDone) -> None:
-        report.windows_loaded += 1
-        report.events += done.events
+        fetched["windows"] += 1
+        fetched["events"] += done.events
         if on_window:
             on_window(done)
 
     kwargs = (api or ApiOptions()).source_kwargs()
     max_windows, max_events = checkpoint_size
+    _check_at_least_one(windows_per_run=max_windows, events_per_run=max_events)
     plan = FetchPlan(windows, max_events=max_events, max_windows=max(1, max_windows))
     try:
         index = 0
@@ -291,21 +354,48 @@ def _load_windows(
                 info = pipeline.run(source, loader_file_format="parquet")
             report.runs += 1
             report.load_ids.extend(info.loads_ids)
+            report.windows_loaded += fetched["windows"]
+            report.events += fetched["events"]
+            fetched.update(windows=0, events=0)
             index += 1
+    except KeyboardInterrupt as exc:
+        report.seconds = time.monotonic() - started
+        raise JobInterrupted(report, exc) from None
     finally:
         plan.close()
     report.seconds = time.monotonic() - started
 
 
-def run_query(pipeline: dlt.Pipeline, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Column names and rows of one query on the pipeline's destination."""
-    try:
-        with pipeline.sql_client() as client, client.execute_query(sql) as cursor:
-            header = [column[0] for column in cursor.description or []]
-            return header, [tuple(row) for row in cursor.fetchall()]
-    except DatabaseException as exc:
-        message = str(exc).strip().splitlines()[0]
-        raise ConfigurationError(f"the query failed: {message}") from None
+def _check_at_least_one(**values: float) -> None:
+    """Checkpoint sizes below 1 would make a job that never ends or never loads: refuse them."""
+    for name, value in values.items():
+        if value < 1:
+            flag = "--" + name.replace("_", "-")
+            raise ConfigurationError(f"{flag} must be at least 1 (got {value:g})")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an interrupt so a job stops the same clean way as on Ctrl-C."""
+
+
+class JobInterrupted(BoxEventsError):
+    """Ctrl-C or SIGTERM stopped a job between or during checkpoints. Every committed checkpoint
+    stays (events and ledger together); the one in flight is not in the ledger, so running the same
+    command again reads exactly what is missing."""
+
+    def __init__(self, report: JobReport, signal_: KeyboardInterrupt) -> None:
+        self.report = report
+        self.exit_code = 143 if isinstance(signal_, Terminated) else 130
+        name = "SIGTERM" if isinstance(signal_, Terminated) else "Ctrl-C"
+        super().__init__(
+            f"interrupted ({name}): {report.kind} committed {_plural(report.windows_loaded, 'window')} "
+            f"({report.events:,} events) in {_plural(report.runs, 'checkpoint')} before stopping; "
+            "run the same command again to resume"
+        )
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 @contextmanager

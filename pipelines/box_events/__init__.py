@@ -24,6 +24,7 @@ from .arrow_pages import EVENTS_COLUMNS
 from .auth import BoxCredentials, make_auth
 from .client import BoxEventsClient
 from .event_types import normalize_event_types
+from .exceptions import ConfigurationError
 from .fetch import WindowDone, WindowFetcher
 from .ratelimit import RateLimiter
 from .retries import RequestStats, RetryPolicy
@@ -64,6 +65,7 @@ RUNS_COLUMNS: TTableSchemaColumns = {
     "requests": {"data_type": "bigint"},
     "retries": {"data_type": "bigint"},
     "throttled": {"data_type": "bigint"},
+    "api_base_url": {"data_type": "text"},
 }
 
 
@@ -116,6 +118,12 @@ def box_events(
             windows = plan_windows(start, end, size)
         plan = FetchPlan(list(windows), close_when_done=True)
     if plan.fetcher is None:
+        _check_api_settings(
+            requests_per_minute=requests_per_minute,
+            concurrency=concurrency,
+            max_attempts=max_attempts,
+            max_retry_wait_s=max_retry_wait_s,
+        )
         policy = RetryPolicy(max_attempts=max_attempts, max_wait_s=max_retry_wait_s)
         client = BoxEventsClient(
             api_base_url,
@@ -133,6 +141,19 @@ def box_events(
             concurrency=concurrency,
         )
     return admin_logs(plan, checkpoint, ",".join(types), kind, on_window)
+
+
+def _check_api_settings(**settings: float) -> None:
+    """Numbers that reach the client from a flag or from config must make sense: a rate of 0 or
+    less would divide by zero, 0 threads would never fetch, 0 attempts never ask."""
+    flags = {"requests_per_minute": "--requests-per-minute", "concurrency": "--concurrency"}
+    for name, value in settings.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0 or value != value:
+            where = f"pass {flags[name]} or set " if name in flags else "set "
+            raise ConfigurationError(
+                f"{name} must be a positive number (got {value!r}): {where}sources.box_events.{name} "
+                "in .dlt/config.toml (or its environment variable)"
+            )
 
 
 class FetchPlan:
@@ -212,6 +233,7 @@ def admin_logs(
             "requests": counters.requests,
             "retries": counters.retries,
             "throttled": counters.throttled,
+            "api_base_url": plan.fetcher.client.api_base_url,
         },
     )
 
@@ -232,7 +254,7 @@ def _ledger_row(done: WindowDone, filter_key: str, kind: str, run_id: str) -> di
 TABLE_HINTS = {
     EVENTS_TABLE: dlt.mark.make_hints(
         table_name=EVENTS_TABLE,
-        # staging holds no duplicate event_id (see fetch.first_sightings): dlt skips its dedup step
+        # staging holds no duplicate event_id (see fetch.FirstSightings): dlt skips its dedup step
         write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
         primary_key="event_id",
         columns=EVENTS_COLUMNS,

@@ -94,6 +94,8 @@ class BoxEventsClient:
         policy: RetryPolicy,
         page_limit: int = PAGE_LIMIT,
     ) -> None:
+        self.api_base_url = str(httpx.URL(api_base_url.rstrip("/")).copy_with(username=None, password=None))
+        """Where the events came from (recorded in `sync_runs`); never with credentials in it."""
         self.events_url = api_base_url.rstrip("/") + "/events"
         self.events_url_path = httpx.URL(self.events_url).path
         self.limiter = limiter

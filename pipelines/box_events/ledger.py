@@ -137,3 +137,20 @@ def event_type_filters(pipeline: dlt.Pipeline) -> list[str]:
     windows read for all types (filter "") are not listed."""
     rows = query(pipeline, f"SELECT DISTINCT event_types FROM ({COMPLETED_LEDGER}) AS c", LEDGER_TABLE)
     return sorted(str(types) for (types,) in rows if types)
+
+
+def api_sources(pipeline: dlt.Pipeline) -> set[str | None]:
+    """The API base URLs the warehouse's completed runs read from (None: recorded before the column
+    existed, or the column is absent)."""
+    try:
+        rows = query(
+            pipeline,
+            "SELECT DISTINCT r.api_base_url FROM {table} AS r "
+            "JOIN {loads} AS d ON d.load_id = r._dlt_load_id WHERE d.status = 0",
+            RUNS_TABLE,
+        )
+    except Exception as exc:  # the column is absent: a warehouse from before it existed
+        if "api_base_url" not in str(exc):
+            raise
+        rows = [(None,)] if query(pipeline, "SELECT 1 FROM {table} LIMIT 1", RUNS_TABLE) else []
+    return {row[0] for row in rows}

@@ -54,6 +54,16 @@ def duration_text(delta: timedelta) -> str:
     return f"{seconds}s"
 
 
+def human_duration(seconds: float) -> str:
+    """A short duration for people (`45s`, `2m10s`, `1h05m`): ages, ETAs, waits."""
+    seconds = round(max(seconds, 0.0))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
 def parse_when(text: str | datetime, *, now: datetime, name: str = "date") -> datetime:
     """Read a user's date: ISO 8601 (date or date-time, offset optional, UTC assumed),
     a relative form counted back from now (`365d`, `12h`), or `now`. Returns aware UTC."""
@@ -64,8 +74,14 @@ def parse_when(text: str | datetime, *, now: datetime, name: str = "date") -> da
         return now
     if _RELATIVE.match(value.lower()):
         return now - parse_duration(value)
+    if "/" in value:
+        # 01/02/2026 is January 2 in one country and February 1 in another: never guess
+        raise ConfigurationError(
+            f"cannot read {name} {text!r}: a date with slashes is ambiguous; write it as ISO 8601, "
+            "year first: 2026-01-02 (or 2026-01-02T08:00:00-08:00), or a relative form like 30d"
+        )
     try:
-        parsed = pendulum.parse(value, tz="UTC", strict=False)
+        parsed = pendulum.parse(value, tz="UTC", strict=True)
     except (ValueError, pendulum.parsing.exceptions.ParserError) as exc:
         raise ConfigurationError(
             f"cannot read {name} {text!r}: use a date like 2025-11-23, a date-time like "
