@@ -5,7 +5,8 @@ emulator must push well over 100k events/s to one client; a framework's request/
 objects would cost more than the page itself. The routes are few enough to read in one place.
 
 Routes:
-  GET     /2.0/events             events (all stream types), with the profile's faults
+  GET     /2.0/events             events (all stream types), with the profile's faults and,
+                                  for admin_logs, `corrupt_answer` (see corruption.py)
   OPTIONS /2.0/events             realtime server for long polling (user streams)
   GET     /subscribe              the long-poll URL handed out by OPTIONS
   POST    /oauth2/token           CCG, JWT bearer
@@ -29,6 +30,7 @@ import orjson
 
 from box_emulator import api
 from box_emulator.auth import WWW_AUTHENTICATE_INVALID, WWW_AUTHENTICATE_MISSING, TokenError
+from box_emulator.corruption import Answer, Corruption
 from box_emulator.emulator import Emulator
 from box_emulator.errors import ApiError, client_error, oauth_error
 
@@ -47,6 +49,7 @@ class BoxEmulatorApp:
 
     def __init__(self, emulator: Emulator) -> None:
         self.emu = emulator
+        self.corruption = Corruption(emulator)
         # set by EmulatorServer: closes the connection carrying `scope` (no answer at all)
         self.connection_closer: Callable[[dict[str, Any]], Awaitable[bool]] | None = None
 
@@ -128,13 +131,21 @@ class BoxEmulatorApp:
                 else "Bad Gateway",
                 headers=extra,
             )
-        body, n = api.get_events(emu, query, token, plan)
+        # broken answers on purpose come after auth and faults, like a real answer would
+        if self.corruption.due(query):
+            answer = self.corruption.answer(query, token, plan)
+        else:
+            answer = Answer(*api.get_events(emu, query, token, plan))
         if plan.drop is not None:
             emu.count(drops=1)
-            await self._drop(scope, send, body, plan.drop)
+            await self._drop(scope, send, answer.body, plan.drop)
             raise Dropped
-        emu.count(events_served=n, responses_200=1)
-        await _respond(send, 200, body)
+        self.corruption.page_answered(query)
+        if answer.corrupt:
+            emu.count(corrupt_answers=1, responses_200=1)
+        else:
+            emu.count(events_served=answer.events, responses_200=1)
+        await _respond(send, 200, answer.body, content_type=answer.content_type)
 
     async def _drop(self, scope: dict[str, Any], send: Send, body: bytes, mode: str) -> None:
         """Drop the connection on purpose: no answer (`close`), or the headers and a third of
@@ -317,13 +328,21 @@ async def _read_body(receive: Receive) -> bytes:
 
 
 async def _respond(
-    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None
+    send: Send,
+    status: int,
+    body: bytes,
+    headers: list[tuple[bytes, bytes]] | None = None,
+    content_type: bytes = JSON[1],
 ) -> None:
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [JSON, (b"content-length", str(len(body)).encode()), *(headers or [])],
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})

@@ -109,6 +109,20 @@ SCENARIO_KINDS: tuple[str, ...] = (
     "open_shared_link",
 )
 
+#: Broken answers the emulator can give on purpose (`EmulatorConfig.corrupt_answer`); what each
+#: one looks like is in `box_emulator/corruption.py`.
+CORRUPT_KINDS: tuple[str, ...] = (
+    "invalid_json",
+    "html",
+    "null",
+    "entries_not_list",
+    "missing_event_id",
+    "bad_created_at",
+    "missing_position",
+    "stuck_position_same",
+    "stuck_position_new",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
@@ -169,6 +183,11 @@ class EmulatorConfig:
     created_before_inclusive: bool = False
     cache_days: int = 40
 
+    # broken answers on purpose (profile-independent, off by default): from the
+    # (corrupt_after_requests + 1)-th admin_logs page on, every page is answered as `corrupt_answer`
+    corrupt_answer: str | None = None
+    corrupt_after_requests: int = 0
+
     # delivery knobs: None = the profile's value
     rate_limit_per_minute: int | None = None
     latency_ms: tuple[int, int] | None = None
@@ -195,6 +214,12 @@ class EmulatorConfig:
             raise ValueError("events_per_day must be >= 0")
         if self.cache_days < 1:
             raise ValueError("cache_days must be >= 1")
+        if self.corrupt_answer is not None and self.corrupt_answer not in CORRUPT_KINDS:
+            raise ValueError(
+                f"unknown corrupt_answer {self.corrupt_answer!r}; expected one of {list(CORRUPT_KINDS)}"
+            )
+        if self.corrupt_after_requests < 0:
+            raise ValueError("corrupt_after_requests must be >= 0")
 
     @property
     def knobs(self) -> Knobs:

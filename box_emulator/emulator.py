@@ -38,6 +38,7 @@ class Stats:
     random_429: int = 0
     errors_5xx: int = 0
     drops: int = 0
+    corrupt_answers: int = 0
     tokens_issued: int = 0
     token_errors: int = 0
     tokens_revoked: int = 0
