@@ -125,10 +125,11 @@ def box_events(
             max_retry_wait_s=max_retry_wait_s,
         )
         policy = RetryPolicy(max_attempts=max_attempts, max_wait_s=max_retry_wait_s)
+        limiter = RateLimiter(requests_per_minute)
         client = BoxEventsClient(
             api_base_url,
-            make_auth(credentials, token_url, policy),
-            limiter=RateLimiter(requests_per_minute),
+            make_auth(credentials, token_url, policy, limiter),
+            limiter=limiter,
             stats=RequestStats(),
             policy=policy,
         )

@@ -23,8 +23,9 @@ from dlt.common.configuration.specs import CredentialsConfiguration
 from dlt.common.typing import TSecretStrValue
 
 from .exceptions import BoxAuthError, ConfigurationError
+from .ratelimit import RateLimiter
 from .retries import RequestStats, RetryPolicy, send_with_retries
-from .settings import CONNECT_TIMEOUT_S, READ_TIMEOUT_S, TOKEN_REFRESH_MARGIN_S
+from .settings import CONNECT_TIMEOUT_S, READ_TIMEOUT_S, TOKEN_REFRESH_MARGIN_S, TOKEN_REFRESH_MARGIN_SHARE
 
 ENV_PREFIX = "SOURCES__BOX_EVENTS__CREDENTIALS__"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -47,15 +48,20 @@ class BoxCredentials(CredentialsConfiguration):
 
 
 def make_auth(
-    credentials: BoxCredentials | dict[str, Any], token_url: str, policy: RetryPolicy
+    credentials: BoxCredentials | dict[str, Any],
+    token_url: str,
+    policy: RetryPolicy,
+    limiter: RateLimiter | None = None,
 ) -> httpx.Auth:
-    """Pick the flow the credentials describe, or explain in one line what is missing."""
+    """Pick the flow the credentials describe, or explain in one line what is missing.
+
+    Token requests take their slot from `limiter` (the client's) like every other call to Box."""
     creds = _as_credentials(credentials)
     if creds.jwt_config or creds.jwt_config_file:
-        return JWTAuth(_load_app_config(creds), token_url, policy)
+        return JWTAuth(_load_app_config(creds), token_url, policy, limiter)
     if creds.client_id and creds.client_secret and creds.enterprise_id:
         return ClientCredentialsAuth(
-            creds.client_id, creds.client_secret, creds.enterprise_id, token_url, policy
+            creds.client_id, creds.client_secret, creds.enterprise_id, token_url, policy, limiter
         )
     if creds.developer_token:
         return DeveloperTokenAuth(creds.developer_token)
@@ -124,12 +130,13 @@ class DeveloperTokenAuth(httpx.Auth):
 class _RefreshingAuth(httpx.Auth):
     """Shared token cache: renew before expiry, and once on a 401."""
 
-    def __init__(self, token_url: str, policy: RetryPolicy) -> None:
+    def __init__(self, token_url: str, policy: RetryPolicy, limiter: RateLimiter | None = None) -> None:
         self.token_url = token_url
         self._policy = policy
+        self._limiter = limiter
         self._lock = threading.Lock()
         self._token: str | None = None
-        self._expires_at = 0.0
+        self._renew_at = 0.0
         self.refreshes = 0
         self._http = httpx.Client(timeout=httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S))
 
@@ -139,19 +146,27 @@ class _RefreshingAuth(httpx.Auth):
     def current_token(self, *, stale: str | None = None) -> str:
         """A valid token; `stale` is the one that just got a 401 (renew unless already renewed)."""
         with self._lock:
-            expired = time.monotonic() >= self._expires_at - TOKEN_REFRESH_MARGIN_S
+            expired = time.monotonic() >= self._renew_at
             if self._token is None or expired or self._token == stale:
+                asked_at = time.monotonic()
                 self._token, lifetime = self._request_token()
-                self._expires_at = time.monotonic() + lifetime
+                margin = min(TOKEN_REFRESH_MARGIN_S, lifetime * TOKEN_REFRESH_MARGIN_SHARE)
+                self._renew_at = asked_at + lifetime - margin
                 self.refreshes += 1
             return self._token
 
     def _request_token(self) -> tuple[str, float]:
+        def send() -> httpx.Response:
+            if self._limiter is not None:
+                self._limiter.acquire()
+            return self._http.post(self.token_url, data=self.token_form())
+
         response = send_with_retries(
-            lambda: self._http.post(self.token_url, data=self.token_form()),
+            send,
             what=f"the Box token endpoint {self.token_url}",
             policy=self._policy,
             stats=RequestStats(),
+            on_throttled=self._limiter.throttled if self._limiter is not None else None,
         )
         if response.status_code != 200:
             raise BoxAuthError(_token_error_message(response))
@@ -189,8 +204,9 @@ class ClientCredentialsAuth(_RefreshingAuth):
         enterprise_id: str,
         token_url: str,
         policy: RetryPolicy,
+        limiter: RateLimiter | None = None,
     ) -> None:
-        super().__init__(token_url, policy)
+        super().__init__(token_url, policy, limiter)
         self._form = {
             "grant_type": "client_credentials",
             "client_id": client_id,
@@ -206,8 +222,10 @@ class ClientCredentialsAuth(_RefreshingAuth):
 class JWTAuth(_RefreshingAuth):
     """JWT bearer grant: a fresh RS256 assertion signed with the app's private key per token."""
 
-    def __init__(self, app: dict[str, Any], token_url: str, policy: RetryPolicy) -> None:
-        super().__init__(token_url, policy)
+    def __init__(
+        self, app: dict[str, Any], token_url: str, policy: RetryPolicy, limiter: RateLimiter | None = None
+    ) -> None:
+        super().__init__(token_url, policy, limiter)
         if not app["enterprise_id"]:
             raise ConfigurationError(
                 "the JWT app config has no enterpriseID: set SOURCES__BOX_EVENTS__CREDENTIALS__ENTERPRISE_ID"

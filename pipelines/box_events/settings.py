@@ -44,7 +44,10 @@ MAX_ATTEMPTS = 8
 MAX_RETRY_WAIT_S = 300.0
 """Retries of one request stop after this many attempts or this much total waiting."""
 TOKEN_REFRESH_MARGIN_S = 60.0
-"""Tokens are renewed this long before Box says they expire."""
+TOKEN_REFRESH_MARGIN_SHARE = 0.1
+"""Tokens are renewed a tenth of their lifetime before Box says they expire, and never more than
+TOKEN_REFRESH_MARGIN_S early: an hour's token is renewed a minute early, a 5-second one half a
+second early (a fixed minute would make every token under a minute "always expiring")."""
 
 PIPELINE_NAME = "box_audit"
 """Also names the default DuckDB file (`box_audit.duckdb`): it must differ from the dataset name,

@@ -82,3 +82,24 @@ def test_no_secret_reaches_the_warehouse_the_pipeline_state_or_the_logs(warehous
         content = path.read_bytes()
         assert secret not in content, f"client secret found in {path}"
         assert not any(token in content for token in tokens), f"an access token found in {path}"
+
+
+def test_short_lived_tokens_are_renewed_once_per_lifetime_not_once_per_request(warehouse, assert_exact):
+    """A fixed one-minute renewal margin made every token under a minute "always expiring": one
+    token request per API call. The margin is now a share of the lifetime."""
+    import time
+
+    ttl = 3.0
+    with running_emulator(
+        clock=ManualClock(NOW), events_per_day=4000, token_ttl_seconds=ttl, short_page_rate=0.5
+    ) as (emu, srv):
+        api = api_for(srv, emu.config, "client_credentials", concurrency=2, requests_per_minute=600)
+        started = time.monotonic()
+        jobs.backfill(warehouse.pipeline(), start=NOW - timedelta(days=4), end=END, api=api, now=NOW)
+        elapsed = time.monotonic() - started
+        assert_exact(warehouse, emu.oracle.event_ids(NOW - timedelta(days=4), END))
+        stats = emu.stats_dict()
+    assert stats["events_requests"] >= 3 * elapsed, "too few requests per second to tell the difference"
+    lifetimes = elapsed / (ttl * 0.9)
+    assert stats["tokens_issued"] <= lifetimes + 2, (stats["tokens_issued"], elapsed)
+    assert stats["tokens_issued"] < stats["events_requests"] / 4
