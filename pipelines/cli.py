@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from .box_events.exceptions import BoxEventsError, ConfigurationError
 from .box_events.settings import (
@@ -30,6 +28,7 @@ from .box_events.settings import (
     DEFAULT_WINDOWS_PER_RUN,
 )
 from .box_events.windows import duration_text, parse_duration
+from .query import DEFAULT_TABLE_LIMIT, OutputFormat
 
 app = typer.Typer(
     name="boxevents",
@@ -290,23 +289,41 @@ def transform(
 @app.command()
 def query(
     sql: Annotated[str, typer.Argument(help="A SQL statement; tables live in the dataset schema.")],
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option("--format", help="table, csv (RFC 4180, header row) or json (one object per line)."),
+    ] = OutputFormat.table,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            help=f"At most this many rows (default: {DEFAULT_TABLE_LIMIT:,} for table, all for csv/json)."
+        ),
+    ] = None,
+    write: Annotated[
+        bool, typer.Option("--write", help="Allow statements that change the warehouse (else read-only).")
+    ] = False,
     destination: Destination = "duckdb",
     duckdb_path: DuckdbPath = None,
     dataset: Dataset = DATASET_NAME,
     pipelines_dir: PipelinesDir = None,
 ) -> None:
-    """Run one SQL query on the warehouse and print the rows (no separate SQL client needed).
+    """Run one SQL statement on the warehouse and print the rows: a table, CSV or JSON lines.
 
-    Example: boxevents query "SELECT severity, COUNT(*) FROM box_events.detections GROUP BY 1"
+    Read-only unless --write. Rows go to stdout, notes (rows cut at the limit) to stderr.
+
+    Example: boxevents query "SELECT severity, COUNT(*) FROM box_events.detections GROUP BY 1" --format csv
     """
-    from .jobs import run_query
+    from .query import print_query
 
     with user_errors():
-        header, rows = run_query(_pipeline(destination, duckdb_path, dataset, pipelines_dir), sql)
-        table = Table(*header)
-        for row in rows:
-            table.add_row(*("" if v is None else str(v) for v in row))
-        Console().print(table)
+        pipeline = _pipeline(destination, duckdb_path, dataset, pipelines_dir)
+        try:
+            print_query(pipeline, sql, output_format=output_format, limit=limit, write=write)
+        except BrokenPipeError:
+            # `boxevents query … | head`: the reader has what it wanted; nothing more to say
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 @app.command()

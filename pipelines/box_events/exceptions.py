@@ -15,6 +15,10 @@ class ConfigurationError(BoxEventsError):
     """A setting or an argument is missing or malformed."""
 
 
+class ReadOnlyQueryError(BoxEventsError):
+    """`boxevents query` refused a statement that would change the warehouse (`--write` allows it)."""
+
+
 class BoxAuthError(BoxEventsError):
     """Box refused the credentials or the token could not be obtained."""
 
