@@ -1,12 +1,17 @@
 """`boxevents`: the command line, a thin layer over `pipelines.jobs` (which tests call directly).
 
-Errors the user can act on print as one line (`error: …`) with exit code 2 and no traceback;
-`boxevents --debug …` shows the traceback.
+Every error prints as one line (`error: …`) and no traceback: exit code 2 for what the user can fix
+(a flag, a file, credentials, a busy warehouse, a broken answer from Box), 1 for a bug of ours,
+130 after Ctrl-C and 143 after SIGTERM. `boxevents --debug …` shows the traceback.
+Commands that write (backfill, sync, transform, demo) hold the warehouse's lock for their whole run.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,6 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer._click.exceptions import UsageError  # typer ships its own click; this is its usage error
 
 from .box_events.exceptions import BoxEventsError, ConfigurationError
 from .box_events.settings import (
@@ -58,23 +64,99 @@ def main(
 ) -> None:
     """Own your Box audit history. Run `boxevents demo` to see it all on the bundled emulator."""
     GLOBALS.debug = debug
+    signal.signal(signal.SIGTERM, _terminate)
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(message)s",
         stream=sys.stderr,
     )
+    if not debug:
+        for name in ("", "dlt"):
+            logger = logging.getLogger(name)
+            if not any(isinstance(f, _OneLineLogs) for f in logger.filters):
+                logger.addFilter(_OneLineLogs())
+
+
+class _OneLineLogs(logging.Filter):
+    """Log records as one line without a traceback (dlt logs its own failures with both, before
+    the error reaches us); `--debug` keeps them whole."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage().strip()
+        record.msg, record.args = (message.splitlines()[0] if message else ""), ()
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return True
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM (systemd stop, a scheduler's timeout) stops a job the same clean way as Ctrl-C."""
+    from .jobs import Terminated
+
+    raise Terminated()
 
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """One line, exit code 2, for every error the user can fix; tracebacks only with --debug."""
+    """One line for every error; tracebacks only with --debug (see the module docstring)."""
+    from .jobs import JobInterrupted, Terminated
+
     try:
         yield
-    except BoxEventsError as exc:
+    except (typer.Exit, typer.Abort):
+        raise
+    except BaseException as exc:
         if GLOBALS.debug:
             raise
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        if isinstance(exc, JobInterrupted):
+            _stop_now(str(exc), exc.exit_code)
+        if isinstance(exc, KeyboardInterrupt):
+            _stop_now("interrupted before anything was loaded", 143 if isinstance(exc, Terminated) else 130)
+        if isinstance(exc, BoxEventsError):
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        if _disk_full(exc):
+            typer.echo(
+                "error: the disk is full (No space left on device): free some space where the warehouse "
+                "and its .pipelines folder live, then run the same command again; nothing committed is lost",
+                err=True,
+            )
+            raise typer.Exit(2) from None
+        if isinstance(exc, OSError) and exc.strerror:
+            where = f" ({exc.filename})" if exc.filename else ""
+            typer.echo(
+                f"error: {exc.strerror}{where}: nothing committed is lost; fix it and run again", err=True
+            )
+            raise typer.Exit(2) from None
+        if not isinstance(exc, Exception):
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        typer.echo(
+            f"error: unexpected {type(exc).__name__}{': ' + first[:300] if first else ''} "
+            "(nothing committed is lost; run with --debug for the traceback and report it)",
+            err=True,
+        )
+        raise typer.Exit(1) from None
+
+
+def _disk_full(exc: BaseException | None) -> bool:
+    """ENOSPC anywhere in the chain (dlt and DuckDB wrap it in their own errors, often as text)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "No space left on device" in str(exc):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__ or getattr(exc, "exception", None)
+    return False
+
+
+def _stop_now(message: str, code: int) -> None:
+    """Print the one line and leave at once: fetch threads may sit in a retry back-off, and waiting
+    for them would only delay the stop. Everything committed is in the warehouse; anything in
+    flight is not in the ledger and is read again by the next run (as after a kill -9)."""
+    typer.echo(message, err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 # --- options shared by the warehouse commands -------------------------------------------------
@@ -117,12 +199,66 @@ CompanyDomains = Annotated[
 ]
 
 
-def _pipeline(destination: str, duckdb_path: Path | None, dataset: str, pipelines_dir: Path | None):
+Wait = Annotated[
+    str | None,
+    typer.Option(
+        "--wait",
+        metavar="[DURATION]",
+        help="If another run holds the warehouse, wait for it: up to DURATION (e.g. 10m), or as long "
+        "as it takes when given alone. Without it, a busy warehouse is an error at once.",
+    ),
+]
+WAIT_FOREVER = "forever"
+
+
+def _pipeline(
+    destination: str,
+    duckdb_path: Path | None,
+    dataset: str,
+    pipelines_dir: Path | None,
+    *,
+    must_exist: bool = True,
+):
+    """The pipeline of a command that reads: the warehouse must exist (no silent empty one)."""
     from .jobs import make_pipeline
 
     return make_pipeline(
-        destination, dataset_name=dataset, duckdb_path=duckdb_path, pipelines_dir=pipelines_dir
+        destination,
+        dataset_name=dataset,
+        duckdb_path=duckdb_path,
+        pipelines_dir=pipelines_dir,
+        must_exist=must_exist,
     )
+
+
+@contextmanager
+def _writing(
+    destination: str,
+    duckdb_path: Path | None,
+    dataset: str,
+    pipelines_dir: Path | None,
+    wait: str | None,
+    *,
+    must_exist: bool = False,
+) -> Iterator[Any]:
+    """The pipeline of a command that writes, inside the warehouse's lock (one run at a time)."""
+    from .warehouse import Warehouse, command_line, write_lock
+
+    warehouse = Warehouse.resolve(destination, dataset, duckdb_path)
+    if must_exist:
+        warehouse.check_exists()
+    else:
+        warehouse.check_folder()
+    with write_lock(warehouse, command_line(), wait_s=_wait_seconds(wait)):
+        yield _pipeline(destination, duckdb_path, dataset, pipelines_dir, must_exist=must_exist)
+
+
+def _wait_seconds(wait: str | None) -> float | None:
+    if wait is None:
+        return None
+    if wait == WAIT_FOREVER:
+        return float("inf")
+    return parse_duration(wait).total_seconds()
 
 
 def _api(concurrency: int | None, rpm: float | None):
@@ -161,6 +297,7 @@ def backfill(
     events_per_run: EventsPerRun = DEFAULT_EVENTS_PER_RUN,
     no_transform: NoTransform = False,
     company_domain: CompanyDomains = None,
+    wait: Wait = None,
 ) -> None:
     """Load a range of history; resumes where a killed run stopped.
 
@@ -168,8 +305,7 @@ def backfill(
     """
     from . import jobs
 
-    with user_errors():
-        pipeline = _pipeline(destination, duckdb_path, dataset, pipelines_dir)
+    with user_errors(), _writing(destination, duckdb_path, dataset, pipelines_dir, wait) as pipeline:
         report = _with_progress(
             "backfill",
             jobs.backfill,
@@ -203,6 +339,7 @@ def sync(
     requests_per_minute: Rpm = None,
     no_transform: NoTransform = False,
     company_domain: CompanyDomains = None,
+    wait: Wait = None,
 ) -> None:
     """Load what is new since the last run (schedule it every few minutes).
 
@@ -210,8 +347,7 @@ def sync(
     """
     from . import jobs
 
-    with user_errors():
-        pipeline = _pipeline(destination, duckdb_path, dataset, pipelines_dir)
+    with user_errors(), _writing(destination, duckdb_path, dataset, pipelines_dir, wait) as pipeline:
         report = _with_progress(
             "sync",
             jobs.sync,
@@ -277,13 +413,17 @@ def transform(
     dataset: Dataset = DATASET_NAME,
     pipelines_dir: PipelinesDir = None,
     company_domain: CompanyDomains = None,
+    wait: Wait = None,
 ) -> None:
     """Build the audit tables and marts from the loaded events.
 
     Example: boxevents transform --full --company-domain example.com --company-domain example.org
     """
-    with user_errors():
-        _transform(_pipeline(destination, duckdb_path, dataset, pipelines_dir), full, company_domain)
+    with (
+        user_errors(),
+        _writing(destination, duckdb_path, dataset, pipelines_dir, wait, must_exist=True) as pipeline,
+    ):
+        _transform(pipeline, full, company_domain)
 
 
 @app.command()
@@ -358,17 +498,52 @@ def emulator(
 
 @app.command()
 def demo(
-    days: Annotated[int, typer.Option(help="Days of history to backfill.")] = 365,
-    duckdb_path: Annotated[Path, typer.Option(help="The demo's DuckDB file.")] = Path(
-        "box_events_demo.duckdb"
-    ),
-    volume: Annotated[int, typer.Option(help="Emulated events per day.")] = 2000,
+    days: Annotated[int, typer.Option(help="Days of history to backfill.", min=1, max=365)] = 365,
+    duckdb_path: DuckdbPath = None,
+    volume: Annotated[int, typer.Option(help="Emulated events per day.", min=0)] = 2000,
+    wait: Wait = None,
 ) -> None:
     """The whole product on the bundled emulator: backfill a year, sync, transform, status.
+
+    It writes the default warehouse (box_audit.duckdb), so `boxevents status` finds it afterwards.
 
     Example: boxevents demo --days 30
     """
     from .demo import run_demo
 
     with user_errors():
-        run_demo(days=days, duckdb_path=duckdb_path, volume=volume, echo=typer.echo)
+        run_demo(
+            days=days, duckdb_path=duckdb_path, volume=volume, echo=typer.echo, wait_s=_wait_seconds(wait)
+        )
+
+
+def _expand_bare_wait(args: list[str]) -> list[str]:
+    """`--wait` given alone (last, or before another option) means "as long as it takes"; click
+    options cannot have an optional value, so the value is filled in here."""
+    out: list[str] = []
+    for index, arg in enumerate(args):
+        out.append(arg)
+        following = args[index + 1] if index + 1 < len(args) else None
+        if arg == "--wait" and (following is None or following.startswith("-")):
+            out.append(WAIT_FOREVER)
+    return out
+
+
+def run() -> None:
+    """The `boxevents` console script: the typer app, with a usage mistake (an unknown option, a
+    value of the wrong kind) printed as one line like every other error."""
+    command = typer.main.get_command(app)
+    try:
+        args = _expand_bare_wait(sys.argv[1:])
+        code = command.main(args=args, prog_name="boxevents", standalone_mode=False)
+    except UsageError as exc:
+        message = exc.format_message()
+        if message:  # empty: `boxevents` alone, which has just printed the help
+            where = f" (see {exc.ctx.command_path} --help)" if exc.ctx is not None else ""
+            typer.echo(f"error: {message}{where}", err=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

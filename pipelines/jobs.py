@@ -61,6 +61,8 @@ DLT_DEFAULTS = {
     "DATA_WRITER__DISABLE_COMPRESSION": "true",
     # dlt's anonymous usage telemetry would call out to the internet: audit tooling stays quiet.
     "RUNTIME__DLTHUB_TELEMETRY": "false",
+    # the merge's staging copy of the last checkpoint is emptied after each load, not left behind
+    "LOAD__TRUNCATE_STAGING_DATASET": "true",
 }
 
 
