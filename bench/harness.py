@@ -233,6 +233,7 @@ def _backfill(
         httpx.Client.send = send  # type: ignore[method-assign]
 
     duckdb_path = Path(workdir) / "pipeline.duckdb"
+    duckdb_path.parent.mkdir(parents=True, exist_ok=True)
     pipeline = jobs.make_pipeline(duckdb_path=duckdb_path, pipelines_dir=Path(workdir) / "dlt")
     steps: dict[str, float] = {}
     step_peaks: dict[str, float] = {}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,7 +21,8 @@ from typing import Annotated, Any
 import typer
 from typer._click.exceptions import UsageError  # typer ships its own click; this is its usage error
 
-from .box_events.exceptions import BoxEventsError, ConfigurationError
+from .box_events import stopping
+from .box_events.exceptions import BoxEventsError, ConfigurationError, find_cause
 from .box_events.settings import (
     DATASET_NAME,
     DEFAULT_CONCURRENCY,
@@ -64,7 +64,7 @@ def main(
 ) -> None:
     """Own your Box audit history. Run `boxevents demo` to see it all on the bundled emulator."""
     GLOBALS.debug = debug
-    signal.signal(signal.SIGTERM, _terminate)
+    stopping.install()  # Ctrl-C and SIGTERM (systemd stop, a scheduler's timeout) stop a job cleanly
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(message)s",
@@ -88,17 +88,10 @@ class _OneLineLogs(logging.Filter):
         return True
 
 
-def _terminate(signum: int, frame: object) -> None:
-    """SIGTERM (systemd stop, a scheduler's timeout) stops a job the same clean way as Ctrl-C."""
-    from .jobs import Terminated
-
-    raise Terminated()
-
-
 @contextmanager
 def user_errors() -> Iterator[None]:
     """One line for every error; tracebacks only with --debug (see the module docstring)."""
-    from .jobs import JobInterrupted, Terminated
+    from .jobs import JobInterrupted
 
     try:
         yield
@@ -110,7 +103,8 @@ def user_errors() -> Iterator[None]:
         if isinstance(exc, JobInterrupted):
             _stop_now(str(exc), exc.exit_code)
         if isinstance(exc, KeyboardInterrupt):
-            _stop_now("interrupted before anything was loaded", 143 if isinstance(exc, Terminated) else 130)
+            code = exc.exit_code if isinstance(exc, stopping.StopRequested) else 130
+            _stop_now("interrupted before anything was loaded", code)
         if isinstance(exc, BoxEventsError):
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
@@ -140,13 +134,11 @@ def user_errors() -> Iterator[None]:
 
 def _disk_full(exc: BaseException | None) -> bool:
     """ENOSPC anywhere in the chain (dlt and DuckDB wrap it in their own errors, often as text)."""
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "No space left on device" in str(exc):
-            return True
-        seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__ or getattr(exc, "exception", None)
-    return False
+
+    def full(e: BaseException) -> bool:
+        return (isinstance(e, OSError) and e.errno == errno.ENOSPC) or "No space left on device" in str(e)
+
+    return find_cause(exc, full) is not None
 
 
 def _stop_now(message: str, code: int) -> None:

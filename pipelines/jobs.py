@@ -24,10 +24,10 @@ from dlt.destinations.exceptions import DestinationConnectionError
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from .box_events import FetchPlan, box_events, ledger
+from .box_events import FetchPlan, box_events, ledger, stopping
 from .box_events.auth import BoxCredentials
 from .box_events.event_types import normalize_event_types
-from .box_events.exceptions import BoxEventsError, ConfigurationError
+from .box_events.exceptions import BoxEventsError, ConfigurationError, find_cause
 from .box_events.fetch import WindowDone
 from .box_events.settings import (
     DATASET_NAME,
@@ -40,6 +40,7 @@ from .box_events.settings import (
     DUCKDB_SETTINGS,
     PIPELINE_NAME,
 )
+from .box_events.stopping import StopRequested
 from .box_events.windows import (
     Window,
     clamp_range,
@@ -237,13 +238,8 @@ def _drop_pending(pipeline: dlt.Pipeline) -> None:
 
 
 def _is_destination_unreachable(exc: BaseException) -> bool:
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, DestinationConnectionError | DestinationTerminalException):
-            return True
-        seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__ or getattr(exc, "exception", None)
-    return False
+    unreachable = (DestinationConnectionError, DestinationTerminalException)
+    return find_cause(exc, lambda e: isinstance(e, unreachable)) is not None
 
 
 def _settled_coverage(pipeline: dlt.Pipeline, types: tuple[str, ...]) -> list[Window]:
@@ -349,6 +345,7 @@ def _load_windows(
     try:
         index = 0
         while plan.has_checkpoint(index):
+            stopping.check()
             with _one_line_errors():
                 source = box_events(
                     event_types=types, kind=kind, on_window=window_done, plan=plan, checkpoint=index, **kwargs
@@ -360,12 +357,21 @@ def _load_windows(
             report.events += fetched["events"]
             fetched.update(windows=0, events=0)
             index += 1
-    except KeyboardInterrupt as exc:
+    except BaseException as exc:
+        interrupt = _find_interrupt(exc)
+        if interrupt is None:
+            raise
         report.seconds = time.monotonic() - started
-        raise JobInterrupted(report, exc) from None
+        raise JobInterrupted(report, interrupt) from None
     finally:
         plan.close()
     report.seconds = time.monotonic() - started
+
+
+def _find_interrupt(exc: BaseException | None) -> KeyboardInterrupt | None:
+    """Ctrl-C or SIGTERM, also when dlt caught it mid-step and wrapped it in its own error."""
+    found = find_cause(exc, lambda e: isinstance(e, KeyboardInterrupt))
+    return found if isinstance(found, KeyboardInterrupt) else None
 
 
 def _check_at_least_one(**values: float) -> None:
@@ -376,10 +382,6 @@ def _check_at_least_one(**values: float) -> None:
             raise ConfigurationError(f"{flag} must be at least 1 (got {value:g})")
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, turned into an interrupt so a job stops the same clean way as on Ctrl-C."""
-
-
 class JobInterrupted(BoxEventsError):
     """Ctrl-C or SIGTERM stopped a job between or during checkpoints. Every committed checkpoint
     stays (events and ledger together); the one in flight is not in the ledger, so running the same
@@ -387,8 +389,8 @@ class JobInterrupted(BoxEventsError):
 
     def __init__(self, report: JobReport, signal_: KeyboardInterrupt) -> None:
         self.report = report
-        self.exit_code = 143 if isinstance(signal_, Terminated) else 130
-        name = "SIGTERM" if isinstance(signal_, Terminated) else "Ctrl-C"
+        self.exit_code = signal_.exit_code if isinstance(signal_, StopRequested) else 130
+        name = signal_.name if isinstance(signal_, StopRequested) else "Ctrl-C"
         super().__init__(
             f"interrupted ({name}): {report.kind} committed {_plural(report.windows_loaded, 'window')} "
             f"({report.events:,} events) in {_plural(report.runs, 'checkpoint')} before stopping; "
@@ -415,10 +417,5 @@ def _one_line_errors() -> Iterator[None]:
 
 
 def _find_box_error(exc: BaseException | None) -> BoxEventsError | None:
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, BoxEventsError):
-            return exc
-        seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__ or getattr(exc, "exception", None)
-    return None
+    found = find_cause(exc, lambda e: isinstance(e, BoxEventsError))
+    return found if isinstance(found, BoxEventsError) else None

@@ -6,6 +6,8 @@ print it without a traceback. None of them ever includes a secret or a token.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 class BoxEventsError(Exception):
     """Base class: an error the user can act on; its message is the whole story."""
@@ -43,3 +45,15 @@ class BoxResponseError(BoxEventsError):
     """Box answered 200 with something that is not a usable events page (not JSON, a wrong
     envelope, an entry without `event_id`, an unreadable `created_at`, a position that does not
     advance). The window it belongs to is abandoned whole, so nothing half-read is loaded."""
+
+
+def find_cause(exc: BaseException | None, match: Callable[[BaseException], bool]) -> BaseException | None:
+    """The first exception in `exc`'s chain (causes, contexts, and dlt's wrapped `.exception`) that
+    `match` accepts: dlt wraps our errors, interrupts and disk errors in its own step failures."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if match(exc):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__ or getattr(exc, "exception", None)
+    return None

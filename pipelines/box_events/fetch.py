@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from . import stopping
 from .arrow_pages import within
 from .client import BoxEventsClient
 from .settings import ARROW_BATCH_PAGES
@@ -146,7 +147,11 @@ class WindowFetcher:
         items = self._checkpoints[index].items
         done, expected = 0, None
         while expected is None or done < expected:
-            item = items.get()
+            stopping.check()
+            try:
+                item = items.get(timeout=0.2)
+            except queue.Empty:
+                continue
             if isinstance(item, _Failed):
                 self.close()
                 raise item.error

@@ -73,13 +73,15 @@ def cli(box, monkeypatch, capfd):
             monkeypatch.setenv(key, value)
         monkeypatch.setattr(sys, "argv", ["boxevents", *args])
         capfd.readouterr()
+        handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
         try:
             run()
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
         finally:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            for signum, handler in handlers.items():
+                signal.signal(signum, handler)
         out, err = capfd.readouterr()
         return Result(code, out, err)
 
