@@ -27,10 +27,11 @@ select
     max(f.occurred_at) as last_seen_at,
     f.actor_id,
     max(f.actor_login) as actor_login,
-    cast(count(distinct f.ip_address) as varchar) || ' source IPs' as subject,
+    cast(count(distinct f.ip_address) as varchar)
+    || case when count(distinct f.ip_address) = 1 then ' source IP' else ' source IPs' end as subject,
     count(*) as event_count,
     string_agg(f.event_id, ',' order by f.event_id) as event_ids,
-    cast(count(*) as varchar) || ' failed logins for ' || max(f.actor_login) || ', '
+    cast(count(*) as varchar) || ' failed logins for ' || coalesce(max(f.actor_login), f.actor_id) || ', '
     || cast(p.peak_hour_failures as varchar) || ' within one hour' as summary
 from failures as f
 inner join peaks as p on p.occurred_on = f.occurred_on and p.actor_id = f.actor_id

@@ -12,7 +12,7 @@ select
     cast(count(distinct ip_address) as varchar) || ' distinct IPs' as subject,
     count(*) as event_count,
     string_agg(event_id, ',' order by event_id) as event_ids,
-    max(actor_login) || ' logged in from ' || cast(count(distinct ip_address) as varchar)
+    coalesce(max(actor_login), actor_id) || ' logged in from ' || cast(count(distinct ip_address) as varchar)
     || ' IP addresses in one day' as summary
 from audit_authentication
 where event_type = 'LOGIN' and not actor_is_anonymous

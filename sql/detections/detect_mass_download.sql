@@ -30,10 +30,11 @@ select
     max(d.occurred_at) as last_seen_at,
     d.actor_id,
     max(d.actor_login) as actor_login,
-    cast(count(distinct d.item_id) as varchar) || ' distinct items' as subject,
+    cast(count(distinct d.item_id) as varchar)
+    || case when count(distinct d.item_id) = 1 then ' distinct item' else ' distinct items' end as subject,
     count(*) as event_count,
     string_agg(d.event_id, ',' order by d.event_id) as event_ids,
-    max(d.actor_login) || ' downloaded ' || cast(count(*) as varchar) || ' files, '
+    coalesce(max(d.actor_login), d.actor_id) || ' downloaded ' || cast(count(*) as varchar) || ' files, '
     || cast(p.peak_hour_downloads as varchar) || ' within one hour' as summary
 from downloads as d
 inner join peaks as p on p.occurred_on = d.occurred_on and p.actor_id = d.actor_id

@@ -56,3 +56,12 @@ def test_detections_stay_quiet_on_clean_days(tmp_path):
     )  # fmt: skip
     assert clean.counts.get("DOWNLOAD", 0) > 500, "too quiet a day to prove anything"
     assert clean.query("select count(*) from detections") == [(0,)]
+
+
+def test_summaries_are_never_empty_and_count_words_agree_with_their_numbers(world):
+    rows = world.query("select subject, summary from detections")
+    assert rows
+    assert all(summary for _, summary in rows), "a summary came out NULL or empty"
+    for subject, _ in rows:
+        if subject and subject.split(" ", 1)[0] == "1":
+            assert not subject.endswith("s"), f"{subject!r}: one of something is singular"
