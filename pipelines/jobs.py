@@ -52,6 +52,7 @@ from .box_events.windows import (
 # `status` lives in pipelines/status.py; re-exported so `jobs.status(pipeline)` keeps working
 from .status import StatusReport, status  # noqa: F401
 from .warehouse import Warehouse, check_pipelines_dir
+from .wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -193,8 +194,8 @@ class JobReport:
         rate = self.events / self.seconds if self.seconds else 0.0
         skipped = f", {self.windows_skipped:,} already covered" if self.windows_skipped else ""
         return (
-            f"{self.kind}: {_plural(self.windows_loaded, 'window')} loaded{skipped}, "
-            f"{_plural(self.events, 'event')} in {self.seconds:.1f}s ({rate:,.0f} events/s)"
+            f"{self.kind}: {plural(self.windows_loaded, 'window')} loaded{skipped}, "
+            f"{plural(self.events, 'event')} in {self.seconds:.1f}s ({rate:,.0f} events/s)"
         )
 
 
@@ -392,14 +393,10 @@ class JobInterrupted(BoxEventsError):
         self.exit_code = signal_.exit_code if isinstance(signal_, StopRequested) else 130
         name = signal_.name if isinstance(signal_, StopRequested) else "Ctrl-C"
         super().__init__(
-            f"interrupted ({name}): {report.kind} committed {_plural(report.windows_loaded, 'window')} "
-            f"({report.events:,} events) in {_plural(report.runs, 'checkpoint')} before stopping; "
+            f"interrupted ({name}): {report.kind} committed {plural(report.windows_loaded, 'window')} "
+            f"({report.events:,} events) in {plural(report.runs, 'checkpoint')} before stopping; "
             "run the same command again to resume"
         )
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from .box_events.fetch import WindowDone
+from .wording import human_duration
 
 PLAIN_INTERVAL_S = 10.0
 """Seconds between plain progress lines: often enough that a stalled run shows within seconds in a
@@ -132,12 +133,12 @@ class WindowProgress:
             )
             if self._done_here:
                 remaining = max(self._total - self._completed, 0)
-                line += f"ETA {duration(remaining * elapsed / self._done_here)}"
+                line += f"ETA {human_duration(remaining * elapsed / self._done_here)}"
             else:
                 line += "ETA unknown"
             idle = now - self._last_window
             if self._interval is not None and idle >= self._interval:
-                line += f", no window done for {duration(idle)}"
+                line += f", no window done for {human_duration(idle)}"
             return line
 
     def _write(self, line: str) -> None:
@@ -147,13 +148,3 @@ class WindowProgress:
             stream = self._stream if self._stream is not None else sys.stderr
             stream.write(line + "\n")
             stream.flush()
-
-
-def duration(seconds: float) -> str:
-    """A short human duration: `45s`, `2m10s`, `1h05m`."""
-    seconds = round(max(seconds, 0.0))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"

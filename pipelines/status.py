@@ -15,6 +15,7 @@ import dlt
 
 from .box_events import ledger
 from .box_events.windows import Window, duration_text, gaps
+from .wording import human_duration, plural
 
 
 @dataclass
@@ -58,7 +59,7 @@ class StatusReport:
 
     def lines(self, *, top: int | None = None) -> list[str]:
         out = [f"warehouse: {', '.join(f'{k} {v}' for k, v in self.warehouse.items())}"]
-        out.append(f"events loaded: {self.total_rows:,} in {_count(len(self.rows_per_type), 'event type')}")
+        out.append(f"events loaded: {self.total_rows:,} in {plural(len(self.rows_per_type), 'event type')}")
         if self.covered:
             out.append("covered ranges:")
             out += [f"  {_range(w)}" for w in self.covered]
@@ -70,7 +71,8 @@ class StatusReport:
         out.append("gaps: none" if not self.gaps else "gaps (run `boxevents backfill` over them):")
         out += [f"  {_range(w)}" for w in self.gaps]
         if self.newest_event is not None and self.newest_event_age is not None:
-            out.append(f"newest event: {_when(self.newest_event)} ({_ago(self.newest_event_age)} ago)")
+            age = human_duration(self.newest_event_age.total_seconds())
+            out.append(f"newest event: {_when(self.newest_event)} ({age} ago)")
         for kind, run in self.last_runs.items():
             out.append(f"last {kind}: {_job_line(run) if run else 'none yet'}")
         if self.rows_per_type:
@@ -78,7 +80,7 @@ class StatusReport:
             out.append("rows per event type:")
             out += [f"  {name:<58} {count:>10,}" for name, count in shown]
             if top and len(self.rows_per_type) > top:
-                more = _count(len(self.rows_per_type) - top, "more type")
+                more = plural(len(self.rows_per_type) - top, "more type")
                 out.append(f"  … and {more} (boxevents status --all)")
         return out
 
@@ -136,11 +138,12 @@ def freshness_problems(report: StatusReport, max_age: timedelta) -> list[str]:
     elif report.now - covered_to > max_age:
         problems.append(
             f"stale: the warehouse is covered to {_when(covered_to)} "
-            f"({_ago(report.now - covered_to)} ago, more than {duration_text(max_age)})"
+            f"({human_duration((report.now - covered_to).total_seconds())} ago, "
+            f"more than {duration_text(max_age)})"
         )
     if report.gaps:
         n = len(report.gaps)
-        problems.append(f"gaps: {_count(n, 'range')} {'is' if n == 1 else 'are'} not covered")
+        problems.append(f"gaps: {plural(n, 'range')} {'is' if n == 1 else 'are'} not covered")
     return problems
 
 
@@ -156,9 +159,9 @@ def _warehouse(pipeline: dlt.Pipeline) -> dict[str, str]:
 
 def _job_line(run: ledger.LastRun) -> str:
     return (
-        f"{_count(run.windows, 'window')}, {_count(run.events, 'event')}, "
-        f"{_count(run.requests, 'request')}, {_count(run.retries, 'retry', 'retries')}, "
-        f"{run.throttled:,} answered 429 ({_count(run.checkpoints, 'checkpoint')} in "
+        f"{plural(run.windows, 'window')}, {plural(run.events, 'event')}, "
+        f"{plural(run.requests, 'request')}, {plural(run.retries, 'retry', 'retries')}, "
+        f"{run.throttled:,} answered 429 ({plural(run.checkpoints, 'checkpoint')} in "
         f"{_duration(run.duration)}, finished {_when(run.finished_at)})"
     )
 
@@ -178,10 +181,6 @@ def _job_dict(run: ledger.LastRun) -> dict[str, Any]:
     }
 
 
-def _count(n: int, word: str, plural: str | None = None) -> str:
-    return f"{n:,} {word if n == 1 else plural or word + 's'}"
-
-
 def _when(moment: datetime) -> str:
     return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
 
@@ -198,17 +197,10 @@ def _ranges(windows: list[Window]) -> list[dict[str, str]]:
     return [{"start": _iso(w.start), "end": _iso(w.end)} for w in windows]
 
 
-def _ago(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds < 120:
-        return f"{seconds}s"
-    if seconds < 7200:
-        return f"{seconds // 60}m"
-    if seconds < 2 * 86400:
-        return f"{seconds // 3600}h {seconds % 3600 // 60}m"
-    return f"{seconds // 86400}d {seconds % 86400 // 3600}h"
-
-
 def _duration(delta: timedelta) -> str:
-    """A job's wall time: tenths of a second while short, else as `_ago` writes it."""
-    return f"{delta.total_seconds():.1f}s" if delta < timedelta(minutes=2) else _ago(delta)
+    """A job's wall time: tenths of a second while short, else as `human_duration` writes it."""
+    return (
+        f"{delta.total_seconds():.1f}s"
+        if delta < timedelta(minutes=2)
+        else human_duration(delta.total_seconds())
+    )

@@ -32,7 +32,7 @@ import filelock
 
 from .box_events.exceptions import BoxEventsError, ConfigurationError
 from .box_events.settings import PIPELINE_NAME
-from .box_events.windows import human_duration
+from .wording import human_duration
 
 
 class WarehouseBusy(BoxEventsError):

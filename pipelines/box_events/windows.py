@@ -54,16 +54,6 @@ def duration_text(delta: timedelta) -> str:
     return f"{seconds}s"
 
 
-def human_duration(seconds: float) -> str:
-    """A short duration for people (`45s`, `2m10s`, `1h05m`): ages, ETAs, waits."""
-    seconds = round(max(seconds, 0.0))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-
-
 def parse_when(text: str | datetime, *, now: datetime, name: str = "date") -> datetime:
     """Read a user's date: ISO 8601 (date or date-time, offset optional, UTC assumed),
     a relative form counted back from now (`365d`, `12h`), or `now`. Returns aware UTC."""

@@ -16,7 +16,8 @@ import pytest
 from pipelines.box_events.fetch import WindowDone
 from pipelines.box_events.retries import RequestStats, RetryPolicy, send_with_retries
 from pipelines.box_events.windows import Window
-from pipelines.progress import WindowProgress, duration
+from pipelines.progress import WindowProgress
+from pipelines.wording import human_duration as duration
 
 INTERVAL = 0.05
 DAY = datetime(2025, 1, 1, tzinfo=UTC)

@@ -187,7 +187,7 @@ def test_freshness_is_judged_by_the_end_of_the_all_types_coverage_and_its_gaps(w
         report = status(warehouse.pipeline(), now=NOW)  # covered to midnight, 12 hours before NOW
         assert freshness_problems(report, timedelta(hours=13)) == []
         assert freshness_problems(report, timedelta(minutes=30)) == [
-            "stale: the warehouse is covered to 2026-11-23 00:00:00 UTC (12h 0m ago, more than 30m)"
+            "stale: the warehouse is covered to 2026-11-23 00:00:00 UTC (12h00m ago, more than 30m)"
         ]
         assert report.as_dict(max_age=timedelta(hours=13))["fresh"] is True
         jobs.backfill(  # filtered coverage neither makes the warehouse fresh nor fills a gap
