@@ -155,6 +155,9 @@ def test_a_second_run_on_a_busy_warehouse_names_the_holder_and_changes_nothing(c
     line = _one_error_line(second)
     assert second.returncode == 2
     assert f"pid {first.pid}" in line and "`boxevents backfill --start" in line and "--wait" in line
+    # the lock is the warehouse's, not the working folder's: another --pipelines-dir is refused too
+    elsewhere = cli(tmp_path, *_backfill_args(), "--pipelines-dir", str(tmp_path / "other-pipelines"))
+    assert elsewhere.returncode == 2 and f"pid {first.pid}" in _one_error_line(elsewhere)
     assert first.wait(timeout=240) == 0, first.stderr.read()
     _assert_exact(box, tmp_path / "box_audit.duckdb")
 
