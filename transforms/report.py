@@ -13,7 +13,7 @@ class ModelRun:
     name: str
     materialized: str
     action: str
-    """`built` (created from scratch), `days` (rebuilt the touched days), `skipped`."""
+    """`built` (dbt ran it) or `skipped`."""
     rows: int | None
     """Rows in the table after the run (None for views, which are not counted)."""
     seconds: float
@@ -37,8 +37,8 @@ class TransformReport:
 
     def __str__(self) -> str:
         built = [run for run in self.models if run.action != "skipped"]
-        tables = [run for run in built if run.rows is not None]
-        views = [run for run in built if run.rows is None]
+        tables = [run for run in built if run.materialized != "view"]
+        views = [run for run in built if run.materialized == "view"]
         days = f", {len(self.days)} day(s)" if self.mode == "incremental" else ""
         lines = [
             f"transforms: {self.mode} on {self.dialect} ({self.reason}{days}), "
@@ -47,7 +47,7 @@ class TransformReport:
         width = max((len(run.name) for run in tables), default=0)
         for run in tables:
             lines.append(
-                f"  {run.name:<{width}}  {run.materialized:<11}  {run.rows:>12,} rows  {run.seconds:7.3f}s"
+                f"  {run.name:<{width}}  {run.materialized:<11}  {run.rows or 0:>12,} rows  {run.seconds:7.3f}s"
             )
         if views:
             seconds = sum(run.seconds for run in views)

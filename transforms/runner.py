@@ -1,269 +1,121 @@
-"""Build the models in `sql/` on a dlt pipeline's destination, fully or only the touched days.
+"""Run the dbt project in `sql/` on a dlt pipeline's destination: `dbt build` through dbt's Python API.
 
-`run_transforms` decides how much to build:
+`run_transforms` decides how much to build, then lets dbt do the building:
 
-- `full`: every relation dropped and created again, in dependency order (first run, on request,
-  when the models, the catalog or the company domains changed, or when a relation is missing);
-- `incremental`: only the UTC days holding rows of loads newer than the last run's watermark
-  (raw rows carry `_dlt_load_id`) are deleted and re-inserted in each incremental model, inside
-  one transaction; views and seeds stay as they are;
-- `noop`: nothing was loaded since the last run, so re-running is free and changes nothing.
+- `full`: `dbt build --full-refresh` (first run, on request, when a model, macro, seed or variable
+  changed since the last run, when a relation is missing, or when raw rows were removed);
+- `incremental`: `dbt build`; each incremental model reads only rows of loads newer than the newest
+  it holds (`macros/incremental.sql`): per-event models merge those events, day-local models replace
+  the UTC days those loads touched;
+- `noop`: nothing was loaded since the last run, so dbt is not even started.
 
-Each finished run appends a row to `_transform_state` (the watermark, a fingerprint of the models
-and settings, the days rebuilt), which is what the next run compares with.
+The profile comes from the pipeline's own destination (the committed `sql/profiles.yml` reads every
+value from environment variables, which are set for the one dbt invocation), so there is no second
+credentials file. Each finished run appends a row to `_transform_state` (the newest load it saw and a
+fingerprint of the project and its variables), which is what the next run compares with.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
+import os
+import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import dlt
 
-from transforms.dialects import literal, render
-from transforms.models import COMPANY_DOMAINS, PARTITION_COLUMN, SOURCES, Model, list_models
+from pipelines.box_events.exceptions import BoxEventsError, ConfigurationError
+from transforms.catalog import SQL_DIR
 from transforms.report import ModelRun, TransformReport
 
 DEFAULT_COMPANY_DOMAINS = ("example.com",)
-STAGING = "stg_box__events"
 CONFIG_KEY = "transforms.company_domains"
 """dlt config key (`[transforms] company_domains = [...]` in config.toml, or the environment
 variable TRANSFORMS__COMPANY_DOMAINS) read when `run_transforms` is not given the domains."""
 STATE_TABLE = "_transform_state"
-_STATE_VERSION = "1"  # bump when the meaning of the state or of a materialization changes
+STAGING = "stg_box__events"
+ADAPTERS = ("duckdb", "postgres")
+"""Destinations the transforms run on here (their dbt adapters are installed); the others compile."""
+_STATE_VERSION = "2"  # bump when the meaning of the state changes (2: the dbt project)
+_ENVIRONMENT_LOCK = threading.Lock()
+
+
+class TransformFailed(BoxEventsError):
+    """dbt build reported failing models or data tests; the load stays committed."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__(
+            f"the transforms failed ({len(lines)} problem(s)); the loaded events are committed:\n"
+            + "\n".join(lines)
+        )
+        self.lines = lines
 
 
 @dataclass(frozen=True)
-class _LastRun:
-    watermark: str | None
-    fingerprint: str
+class DbtTarget:
+    """Which profile target to use and the environment variables `sql/profiles.yml` reads."""
+
+    adapter: str
+    environment: dict[str, str]
 
 
-class _Warehouse:
-    """Runs DuckDB-dialect statements on the destination, transpiled and qualified."""
-
-    def __init__(self, client: Any, names: Sequence[str]) -> None:
-        self.client = client
-        self.dialect: str = client.capabilities.sqlglot_dialect or "duckdb"
-        self.names = set(names)
-
-    def qualify_path(self, name: str) -> list[str]:
-        return self.client.make_qualified_table_name_path(name, quote=False)
-
-    def sql(self, statement: str, filters: dict[str, str] | None = None) -> str:
-        return render(
-            statement,
-            self.dialect,
-            names=self.names,
-            qualify_path=self.qualify_path,
-            filters=filters,
+def dbt_target(pipeline: dlt.Pipeline) -> DbtTarget:
+    """The dbt profile of the pipeline's destination (DuckDB file or PostgreSQL server)."""
+    destination = pipeline.destination.destination_type.rsplit(".", 1)[-1]
+    if destination not in ADAPTERS:
+        raise ConfigurationError(
+            f"boxevents transform runs the dbt project on duckdb and postgres, not {destination}: "
+            f"install your warehouse's dbt adapter and run `cd sql && dbt build --profiles-dir .` "
+            "with your own profile (see README, 'The SQL layer')"
         )
-
-    def execute(self, statement: str, filters: dict[str, str] | None = None) -> list[tuple[Any, ...]]:
-        return list(self.client.execute_sql(self.sql(statement, filters)) or [])
-
-    def scalar(self, statement: str) -> Any:
-        rows = self.execute(statement)
-        return rows[0][0] if rows else None
-
-    def stored_name(self, name: str) -> str:
-        """The name the database files a relation under (PostgreSQL cuts names at 63 bytes)."""
-        limit = self.client.capabilities.max_identifier_length or None
-        return self.qualify_path(name)[-1].lower()[:limit]
-
-    def relations(self) -> dict[str, str]:
-        """Tables and views in the dataset: name -> `BASE TABLE` | `VIEW`."""
-        *_, schema, _ = self.qualify_path("x")
-        # BigQuery keeps INFORMATION_SCHEMA per dataset; the others per database
-        catalog = f"`{schema}`.INFORMATION_SCHEMA.TABLES" if self.dialect == "bigquery" else None
-        query = render(
-            "select table_name, table_type from information_schema.tables "
-            f"where table_schema = {literal(schema)}",
-            self.dialect,
-        )
-        if catalog:
-            query = query.replace("information_schema.tables", catalog)
-        rows = self.client.execute_sql(query)
-        return {str(name).lower(): str(kind).upper() for name, kind in rows or []}
+    credentials = pipeline.destination_client().config.credentials
+    environment = {"BOXEVENTS_DBT_TARGET": destination, "BOXEVENTS_DATASET": pipeline.dataset_name}
+    if destination == "duckdb":
+        environment["DESTINATION__DUCKDB__CREDENTIALS"] = str(Path(credentials.database).resolve())
+    else:
+        prefix = "DESTINATION__POSTGRES__CREDENTIALS__"
+        for key in ("host", "port", "username", "password", "database"):
+            value = getattr(credentials, key, None)
+            if value is not None:
+                environment[prefix + key.upper()] = str(value)
+    return DbtTarget(destination, environment)
 
 
-def _company_domains(domains: Sequence[str] | None) -> list[str]:
+def company_domains_setting(domains: Sequence[str] | None) -> list[str]:
     """The argument, else dlt config `transforms.company_domains`, else `example.com`; lower-case,
     without a leading `@`, deduplicated and sorted (so the fingerprint is stable)."""
     if domains is None:
-        domains = dlt.config.get(CONFIG_KEY) or DEFAULT_COMPANY_DOMAINS
-    if isinstance(domains, str):  # from the environment: a JSON list, or domains and commas
-        domains = json.loads(domains) if domains.lstrip().startswith("[") else domains.split(",")
-    return sorted({d.strip().lower().lstrip("@") for d in domains if d.strip()})
+        configured = dlt.config.get(CONFIG_KEY)
+        domains = [configured] if isinstance(configured, str) else configured or DEFAULT_COMPANY_DOMAINS
+    cleaned = sorted({d.strip().lower().lstrip("@") for d in domains if d and d.strip().lstrip("@")})
+    if not cleaned:
+        raise ConfigurationError("company domains are empty: give at least one, e.g. example.com")
+    return cleaned
 
 
-def _seed_rows(model: Model, domains: list[str]) -> tuple[list[str], list[list[str]]]:
-    if model.name == COMPANY_DOMAINS:
-        return ["domain"], [[d] for d in domains]
-    assert model.path is not None
-    with model.path.open(newline="", encoding="utf-8") as f:
-        reader = csv.reader(f)
-        header = next(reader)
-        return header, [row for row in reader if row]
-
-
-def _fingerprint(models: list[Model], domains: list[str]) -> str:
+def project_fingerprint(variables: dict[str, Any]) -> str:
+    """A digest of every file dbt reads and of the variables: a change means a full refresh."""
     digest = hashlib.sha256(_STATE_VERSION.encode())
-    for model in models:
-        body = model.sql or (model.path.read_text("utf-8") if model.path else "")
-        digest.update(f"\0{model.name}\0{model.materialized}\0{body}".encode())
-    digest.update("\0".join(domains).encode())
+    for path in sorted(SQL_DIR.rglob("*")):
+        if path.is_file() and path.suffix in (".sql", ".yml", ".csv") and "target" not in path.parts:
+            digest.update(str(path.relative_to(SQL_DIR)).encode())
+            digest.update(path.read_bytes())
+    digest.update(json.dumps(variables, sort_keys=True).encode())
     return digest.hexdigest()
 
 
-def _days_filter(days: list[date]) -> str:
-    return ", ".join(f"cast({literal(day.isoformat())} as date)" for day in days)
-
-
-def _raw_rows_of(days: list[date]) -> dict[str, str]:
-    """Narrow reads of `admin_logs` to the days' `created_at` ranges, so that staging never
-    derives the day of every raw row just to throw most of them away. Consecutive days merge."""
-    ranges: list[list[date]] = []
-    for day in sorted(days):
-        if ranges and ranges[-1][1] == day:
-            ranges[-1][1] = day + timedelta(days=1)
-        else:
-            ranges.append([day, day + timedelta(days=1)])
-
-    def bound(day: date) -> str:
-        return f"cast({literal(day.isoformat() + ' 00:00:00+00')} as timestamptz)"
-
-    return {
-        "admin_logs": " or ".join(
-            f"(created_at >= {bound(first)} and created_at < {bound(end)})" for first, end in ranges
-        )
-    }
-
-
-def _count(warehouse: _Warehouse, model: Model) -> int | None:
-    if model.materialized == "view":
-        return None
-    return int(warehouse.scalar(f"select count(*) from {model.name}"))
-
-
-def _build(warehouse: _Warehouse, model: Model, domains: list[str]) -> str:
-    """Create one relation from scratch (its old version was dropped already)."""
-    if model.materialized == "seed":
-        columns, rows = _seed_rows(model, domains)
-        warehouse.execute(f"create table {model.name} ({', '.join(f'{c} varchar' for c in columns)})")
-        if rows:
-            values = ", ".join("(" + ", ".join(literal(v) for v in row) + ")" for row in rows)
-            warehouse.execute(f"insert into {model.name} values {values}")
-    elif model.materialized == "view":
-        warehouse.execute(f"create view {model.name} as {model.sql}")
-    else:
-        warehouse.execute(f"create table {model.name} as {model.sql}")
-    return "built"
-
-
-def _rebuild_days(warehouse: _Warehouse, model: Model, days: list[date]) -> str:
-    """Replace the given days of an incremental model, or all of a `table` model."""
-    if model.materialized == "incremental":
-        in_days = _days_filter(days)
-        warehouse.execute(f"delete from {model.name} where {PARTITION_COLUMN} in ({in_days})")
-        warehouse.execute(
-            f"insert into {model.name} select * from ({model.sql}) as _model "
-            f"where _model.{PARTITION_COLUMN} in ({in_days})",
-            filters=_raw_rows_of(days),
-        )
-        return "days"
-    if model.materialized == "table":
-        warehouse.execute(f"delete from {model.name}")
-        warehouse.execute(f"insert into {model.name} {model.sql}")
-        return "built"
-    return "skipped"
-
-
-def _timed(warehouse: _Warehouse, model: Model, work: Callable[[], str]) -> ModelRun:
-    """Run one model's statements; count its rows unless it was skipped or is a view."""
-    started = time.perf_counter()
-    action = work()
-    rows = None if action == "skipped" else _count(warehouse, model)
-    return ModelRun(model.name, model.materialized, action, rows, time.perf_counter() - started)
-
-
-def _full_build(warehouse: _Warehouse, models: list[Model], domains: list[str]) -> list[ModelRun]:
-    existing = warehouse.relations()
-    for model in reversed(models):
-        kind = existing.get(warehouse.stored_name(model.name))
-        if kind is not None:
-            noun = "view" if kind == "VIEW" else "table"
-            warehouse.execute(f"drop {noun} if exists {model.name} cascade")
-    return [_timed(warehouse, model, lambda m=model: _build(warehouse, m, domains)) for model in models]
-
-
-def _incremental_build(warehouse: _Warehouse, models: list[Model], days: list[date]) -> list[ModelRun]:
-    return [_timed(warehouse, model, lambda m=model: _rebuild_days(warehouse, m, days)) for model in models]
-
-
-def _last_run(warehouse: _Warehouse) -> _LastRun | None:
-    rows = warehouse.execute(
-        f"select load_id_watermark, fingerprint from {STATE_TABLE} order by finished_at desc limit 1"
-    )
-    return _LastRun(rows[0][0], rows[0][1]) if rows else None
-
-
-def _touched_days(warehouse: _Warehouse, watermark: str | None) -> list[date]:
-    since = "" if watermark is None else f"where _dlt_load_id > {literal(watermark)}"
-    rows = warehouse.execute(
-        "select distinct cast(created_at at time zone 'UTC' as date) as day "
-        f"from admin_logs {since} order by day"
-    )
-    return [day if isinstance(day, date) else date.fromisoformat(str(day)) for (day,) in rows]
-
-
-def _record_run(warehouse: _Warehouse, mode: str, watermark: str | None, fingerprint: str, days: int) -> None:
-    finished_at = literal(datetime.now(UTC).isoformat())
-    warehouse.execute(
-        f"insert into {STATE_TABLE} (run_id, finished_at, mode, load_id_watermark, fingerprint, "
-        f"days_rebuilt) values ({literal(uuid.uuid4().hex)}, cast({finished_at} as timestamptz), "
-        f"{literal(mode)}, {literal(watermark)}, {literal(fingerprint)}, {days})"
-    )
-
-
-def _staging_lost_track(warehouse: _Warehouse) -> bool:
-    """True when staging no longer holds one row per raw event: rows were removed from
-    `admin_logs` (a dlt refresh, a manual delete), which only a full rebuild can follow."""
-    staged = warehouse.scalar(f"select count(*) from {STAGING}")
-    return staged != warehouse.scalar("select count(*) from admin_logs")
-
-
-def _plan(
-    warehouse: _Warehouse,
-    models: list[Model],
-    fingerprint: str,
-    full_rebuild: bool,
-) -> tuple[str, str, list[date]]:
-    """Decide between a full build, an incremental one, or nothing."""
-    if full_rebuild:
-        return "full", "full rebuild requested", []
-    last = _last_run(warehouse)
-    if last is None:
-        return "full", "first run", []
-    if last.fingerprint != fingerprint:
-        return "full", "models, catalog or company domains changed", []
-    existing = warehouse.relations()
-    missing = [m.name for m in models if warehouse.stored_name(m.name) not in existing]
-    if missing:
-        return "full", f"{len(missing)} relation(s) missing, e.g. {missing[0]}", []
-    days = _touched_days(warehouse, last.watermark)
-    if not days and _staging_lost_track(warehouse):
-        return "full", "raw rows were removed since the last run", []
-    if not days:
-        return "noop", "nothing loaded since the last run", []
-    return "incremental", "new loads since the last run", days
+@dataclass(frozen=True)
+class _State:
+    watermark: str | None
+    fingerprint: str
 
 
 def run_transforms(
@@ -272,49 +124,202 @@ def run_transforms(
     full_rebuild: bool = False,
     company_domains: Sequence[str] | None = None,
 ) -> TransformReport:
-    """Build the audit tables, marts and detections on the pipeline's destination.
+    """Build the audit tables, dimensions, marts and detections on the pipeline's destination.
 
     Args:
-        pipeline: the dlt pipeline whose dataset holds `admin_logs` (the models run there,
-            through `pipeline.sql_client()`, transpiled to the destination's SQL dialect).
+        pipeline: the dlt pipeline whose dataset holds `admin_logs`; dbt runs in that dataset.
         full_rebuild: rebuild everything even if only a few days changed.
-        company_domains: the company's own email domains (subdomains are listed one by one);
-            logins elsewhere count as external. Default: dlt config `transforms.company_domains`,
-            else `example.com`. Changing them triggers a full rebuild.
+        company_domains: the company's own email domains; logins elsewhere count as external.
+            Default: dlt config `transforms.company_domains`, else `example.com`. Changing them
+            triggers a full rebuild.
     """
     started = time.perf_counter()
-    domains = _company_domains(company_domains)
-    models = list_models()
-    fingerprint = _fingerprint(models, domains)
-    names = [m.name for m in models] + list(SOURCES) + [STATE_TABLE, "_dlt_loads"]
+    target = dbt_target(pipeline)
+    variables = {"company_domains": company_domains_setting(company_domains)}
+    fingerprint = project_fingerprint(variables)
     with pipeline.sql_client() as client:
-        warehouse = _Warehouse(client, names)
-        warehouse.execute(
-            f"create table if not exists {STATE_TABLE} (run_id varchar, finished_at timestamptz, "
-            "mode varchar, load_id_watermark varchar, fingerprint varchar, days_rebuilt bigint)"
-        )
-        # only loads dlt recorded as complete: a package still pending is picked up next time
-        watermark = warehouse.scalar(
-            "select max(_dlt_load_id) from admin_logs where _dlt_load_id in "
-            "(select load_id from _dlt_loads where status = 0)"
-        )
-        mode, reason, days = _plan(warehouse, models, fingerprint, full_rebuild)
-        if mode == "incremental":
-            with client.begin_transaction():
-                runs = _incremental_build(warehouse, models, days)
-                _record_run(warehouse, mode, watermark, fingerprint, len(days))
-            if _staging_lost_track(warehouse):
-                mode, reason = "full", "staging and admin_logs disagreed after the incremental run"
-        if mode == "full":
-            runs = _full_build(warehouse, models, domains)
-            _record_run(warehouse, mode, watermark, fingerprint, 0)
-        elif mode == "noop":
-            runs = [ModelRun(m.name, m.materialized, "skipped", None, 0.0) for m in models]
+        warehouse = _Warehouse(client)
+        warehouse.ensure_state_table()
+        watermark = warehouse.newest_completed_load()
+        mode, reason, days = _plan(warehouse, fingerprint, full_rebuild)
+    if mode == "noop":
+        return TransformReport(mode, reason, target.adapter, seconds=time.perf_counter() - started)
+    runs = invoke_dbt(pipeline, target, ["build", *(["--full-refresh"] if mode == "full" else [])], variables)
+    with pipeline.sql_client() as client:
+        warehouse = _Warehouse(client)
+        runs = [warehouse.counted(run) for run in runs]
+        warehouse.record_run(mode, watermark, fingerprint, len(days))
     return TransformReport(
-        mode=mode,
-        reason=reason,
-        dialect=warehouse.dialect,
-        days=days,
-        models=runs,
-        seconds=time.perf_counter() - started,
+        mode, reason, target.adapter, days=days, models=runs, seconds=time.perf_counter() - started
     )
+
+
+def invoke_dbt(
+    pipeline: dlt.Pipeline, target: DbtTarget, command: list[str], variables: dict[str, Any]
+) -> list[ModelRun]:
+    """Run one dbt command on the pipeline's warehouse; raise TransformFailed with one line per
+    failing model or test. dbt's own files (compiled SQL, logs) go to the pipeline's working folder."""
+    from dbt.cli.main import dbtRunner
+
+    work = Path(pipeline.working_dir) / "dbt"
+    args = [
+        *command,
+        "--project-dir",
+        str(SQL_DIR),
+        "--profiles-dir",
+        str(SQL_DIR),
+        "--target",
+        target.adapter,
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+        "--vars",
+        json.dumps(variables),
+        "--quiet",
+    ]
+    with _environment({**target.environment, "DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}):
+        outcome = dbtRunner().invoke(args)
+    if outcome.exception is not None:
+        message = str(outcome.exception).strip().splitlines()
+        raise TransformFailed([f"dbt: {message[0] if message else type(outcome.exception).__name__}"])
+    results = list(getattr(outcome.result, "results", None) or [])
+    failures = [_failure_line(r) for r in results if str(r.status) in ("error", "fail")]
+    if failures:
+        raise TransformFailed(failures)
+    return [_model_run(r) for r in results if r.node.resource_type in ("model", "seed")]
+
+
+def _failure_line(result: Any) -> str:
+    node = result.node
+    message = " ".join(str(result.message or "").split())
+    if node.resource_type == "test":
+        return f"data test {node.name} failed: {message or 'it returned rows'}"
+    return f"{node.resource_type} {node.name} failed: {message[:300]}"
+
+
+def _model_run(result: Any) -> ModelRun:
+    node = result.node
+    response = getattr(result, "adapter_response", None) or {}
+    rows = response.get("rows_affected") if isinstance(response, dict) else None
+    materialized = node.config.materialized if node.resource_type == "model" else "seed"
+    return ModelRun(
+        node.name,
+        materialized,
+        "built",
+        None if materialized == "view" or rows in (None, -1) else int(rows),
+        float(result.execution_time or 0.0),
+    )
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for one dbt invocation (profiles.yml reads them), then restore."""
+    with _ENVIRONMENT_LOCK:
+        saved = {key: os.environ.get(key) for key in values}
+        os.environ.update(values)
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+class _Warehouse:
+    """The few statements the runner itself needs (its state, the raw tables' load ids)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def name(self, table: str) -> str:
+        return self.client.make_qualified_table_name(table)
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return list(self.client.execute_sql(sql) or [])
+
+    def exists(self, table: str) -> bool:
+        try:
+            self.rows(f"select 1 from {self.name(table)} where 1 = 0")
+            return True
+        except Exception:
+            return False
+
+    def ensure_state_table(self) -> None:
+        self.client.execute_sql(
+            f"create table if not exists {self.name(STATE_TABLE)} (run_id varchar(64), finished_at "
+            "timestamp with time zone, mode varchar(16), load_id_watermark varchar(64), fingerprint "
+            "varchar(64), days_rebuilt bigint)"
+        )
+
+    def newest_completed_load(self) -> str | None:
+        """The newest load of `admin_logs` that dlt recorded as complete (a pending package is
+        picked up by the next run)."""
+        rows = self.rows(
+            f"select max(_dlt_load_id) from {self.name('admin_logs')} where _dlt_load_id in "
+            f"(select load_id from {self.name('_dlt_loads')} where status = 0)"
+        )
+        return rows[0][0] if rows else None
+
+    def last_state(self) -> _State | None:
+        rows = self.rows(
+            f"select load_id_watermark, fingerprint from {self.name(STATE_TABLE)} "
+            "order by finished_at desc limit 1"
+        )
+        return _State(rows[0][0], rows[0][1]) if rows else None
+
+    def touched_days(self, watermark: str | None) -> list[date]:
+        since = "" if watermark is None else f"and _dlt_load_id > '{watermark}'"
+        rows = self.rows(
+            f"select distinct cast(created_at at time zone 'UTC' as date) from {self.name('admin_logs')} "
+            f"where _dlt_load_id in (select load_id from {self.name('_dlt_loads')} where status = 0) "
+            f"{since} order by 1"
+        )
+        return [day if isinstance(day, date) else date.fromisoformat(str(day)) for (day,) in rows]
+
+    def staging_lost_track(self) -> bool:
+        """True when staging no longer holds one row per raw event: rows were removed from
+        `admin_logs` (a dlt refresh, a manual delete), which only a full rebuild can follow."""
+        staged = self.rows(f"select count(*) from {self.name(STAGING)}")[0][0]
+        raw = self.rows(
+            f"select count(*) from {self.name('admin_logs')} where _dlt_load_id in "
+            f"(select load_id from {self.name('_dlt_loads')} where status = 0)"
+        )[0][0]
+        return staged != raw
+
+    def counted(self, run: ModelRun) -> ModelRun:
+        """The run with the rows its table holds now (what an analyst sees; views are not counted)."""
+        if run.materialized == "view":
+            return run
+        rows = self.rows(f"select count(*) from {self.name(run.name)}")[0][0]
+        return ModelRun(run.name, run.materialized, run.action, int(rows), run.seconds)
+
+    def record_run(self, mode: str, watermark: str | None, fingerprint: str, days: int) -> None:
+        mark = "null" if watermark is None else f"'{watermark}'"
+        self.client.execute_sql(
+            f"insert into {self.name(STATE_TABLE)} (run_id, finished_at, mode, load_id_watermark, "
+            f"fingerprint, days_rebuilt) values ('{uuid.uuid4().hex}', "
+            f"cast('{datetime.now(UTC).isoformat()}' as timestamp with time zone), '{mode}', {mark}, "
+            f"'{fingerprint}', {days})"
+        )
+
+
+def _plan(warehouse: _Warehouse, fingerprint: str, full_rebuild: bool) -> tuple[str, str, list[date]]:
+    """Decide between a full build, an incremental one, or nothing."""
+    if full_rebuild:
+        return "full", "full rebuild requested", []
+    last = warehouse.last_state()
+    if last is None:
+        return "full", "first run", []
+    if last.fingerprint != fingerprint:
+        return "full", "models, catalog or settings changed", []
+    if not warehouse.exists(STAGING):
+        return "full", f"{STAGING} is missing", []
+    days = warehouse.touched_days(last.watermark)
+    if not days and warehouse.staging_lost_track():
+        return "full", "raw rows were removed since the last run", []
+    if not days:
+        return "noop", "nothing loaded since the last run", []
+    return "incremental", "new loads since the last run", days

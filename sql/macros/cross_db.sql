@@ -1,0 +1,106 @@
+{#-
+  What differs between warehouses, in one place: JSON access, email domains, casts that never fail a
+  build, UTC days and hours, id lists, boolean aggregates. Every model calls these macros instead of a
+  dialect's own function, so the same models run on DuckDB and PostgreSQL (executed in the tests) and
+  compile for Snowflake, BigQuery and Databricks. Each macro dispatches on the adapter: `default__`
+  is DuckDB's form (and the form most warehouses share).
+-#}
+
+{#- The text at a path inside a JSON column (`json_text('source', 'parent.id')`, arrays as
+    `alert_activities[0].ip_info`); NULL when absent. -#}
+{% macro json_text(column, path) %}{{ return(adapter.dispatch('json_text')(column, path)) }}{% endmacro %}
+{% macro default__json_text(column, path) %}({{ column }} ->> '$.{{ path }}'){% endmacro %}
+{% macro postgres__json_text(column, path) %}({{ column }} #>> '{ {{- _path_keys(path) | join(',') -}} }'){% endmacro %}
+{% macro snowflake__json_text(column, path) %}({{ column }}:{{ path | replace('.', ':') }}::string){% endmacro %}
+{% macro bigquery__json_text(column, path) %}json_value({{ column }}, '$.{{ path }}'){% endmacro %}
+{% macro databricks__json_text(column, path) %}get_json_object({{ column }}, '$.{{ path }}'){% endmacro %}
+{% macro spark__json_text(column, path) %}get_json_object({{ column }}, '$.{{ path }}'){% endmacro %}
+
+{#- A JSON object or array inside a JSON column, kept as JSON. -#}
+{% macro json_value(column, path) %}{{ return(adapter.dispatch('json_value')(column, path)) }}{% endmacro %}
+{% macro default__json_value(column, path) %}({{ column }} -> '$.{{ path }}'){% endmacro %}
+{% macro postgres__json_value(column, path) %}({{ column }} #> '{ {{- _path_keys(path) | join(',') -}} }'){% endmacro %}
+{% macro snowflake__json_value(column, path) %}({{ column }}:{{ path | replace('.', ':') }}){% endmacro %}
+
+{#- `a.b[0].c` -> ['a', 'b', '0', 'c']: PostgreSQL's path array. -#}
+{% macro _path_keys(path) %}{{ return((path | replace('[', '.') | replace(']', '') | trim('.')).split('.')) }}{% endmacro %}
+{% macro bigquery__json_value(column, path) %}json_query({{ column }}, '$.{{ path }}'){% endmacro %}
+{% macro databricks__json_value(column, path) %}get_json_object({{ column }}, '$.{{ path }}'){% endmacro %}
+{% macro spark__json_value(column, path) %}get_json_object({{ column }}, '$.{{ path }}'){% endmacro %}
+
+{#- The lower-cased domain of an email address; NULL when there is none. -#}
+{% macro email_domain(expression) %}{{ return(adapter.dispatch('email_domain')(expression)) }}{% endmacro %}
+{% macro default__email_domain(expression) %}nullif(lower(split_part({{ expression }}, '@', 2)), ''){% endmacro %}
+{% macro bigquery__email_domain(expression) %}nullif(lower(split({{ expression }}, '@')[safe_offset(1)]), ''){% endmacro %}
+{% macro databricks__email_domain(expression) %}nullif(lower(element_at(split({{ expression }}, '@'), 2)), ''){% endmacro %}
+{% macro spark__email_domain(expression) %}nullif(lower(element_at(split({{ expression }}, '@'), 2)), ''){% endmacro %}
+
+{#- Casts of text from JSON that turn an odd value into NULL instead of failing the build. -#}
+{% macro safe_cast(expression, type) %}{{ return(adapter.dispatch('safe_cast')(expression, type)) }}{% endmacro %}
+{% macro default__safe_cast(expression, type) %}try_cast({{ expression }} as {{ type }}){% endmacro %}
+{% macro bigquery__safe_cast(expression, type) %}safe_cast({{ expression }} as {{ {'bigint': 'int64', 'integer': 'int64', 'double': 'float64', 'boolean': 'bool', 'timestamp': 'timestamp'}.get(type, type) }}){% endmacro %}
+{% macro postgres__safe_cast(expression, type) -%}
+  {#- PostgreSQL has no try_cast: numbers and booleans are checked by pattern, timestamps by a function
+      the project creates (macros/postgres_functions.sql) -#}
+  {%- if type in ('bigint', 'integer') -%}
+    (case when ({{ expression }}) ~ '^\s*[-+]?[0-9]{1,18}\s*$' then cast({{ expression }} as {{ type }}) end)
+  {%- elif type == 'double' -%}
+    (case when ({{ expression }}) ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$' then cast({{ expression }} as double precision) end)
+  {%- elif type == 'boolean' -%}
+    (case lower(trim({{ expression }})) when 'true' then true when 'false' then false end)
+  {%- elif type == 'timestamp' -%}
+    {{ target.schema }}.box_try_timestamptz({{ expression }})
+  {%- else -%}
+    cast({{ expression }} as {{ type }})
+  {%- endif -%}
+{%- endmacro %}
+{% macro duckdb__safe_cast(expression, type) %}try_cast({{ expression }} as {{ 'timestamptz' if type == 'timestamp' else type }}){% endmacro %}
+
+{#- The UTC calendar day of a timestamp with time zone. -#}
+{% macro utc_date(expression) %}{{ return(adapter.dispatch('utc_date')(expression)) }}{% endmacro %}
+{% macro default__utc_date(expression) %}cast({{ expression }} at time zone 'UTC' as date){% endmacro %}
+{% macro snowflake__utc_date(expression) %}to_date(convert_timezone('UTC', {{ expression }})){% endmacro %}
+{% macro bigquery__utc_date(expression) %}date({{ expression }}, 'UTC'){% endmacro %}
+{% macro databricks__utc_date(expression) %}to_date(to_utc_timestamp({{ expression }}, 'UTC')){% endmacro %}
+{% macro spark__utc_date(expression) %}to_date({{ expression }}){% endmacro %}
+
+{#- The start of the UTC hour of a timestamp with time zone (for per-hour counts). -#}
+{% macro utc_hour(expression) %}{{ return(adapter.dispatch('utc_hour')(expression)) }}{% endmacro %}
+{% macro default__utc_hour(expression) %}date_trunc('hour', {{ expression }} at time zone 'UTC'){% endmacro %}
+{% macro snowflake__utc_hour(expression) %}date_trunc('hour', convert_timezone('UTC', {{ expression }})){% endmacro %}
+{% macro bigquery__utc_hour(expression) %}timestamp_trunc({{ expression }}, hour, 'UTC'){% endmacro %}
+{% macro databricks__utc_hour(expression) %}date_trunc('HOUR', {{ expression }}){% endmacro %}
+{% macro spark__utc_hour(expression) %}date_trunc('HOUR', {{ expression }}){% endmacro %}
+
+{#- A sorted comma list of the distinct values of a text column (the event ids behind a finding). -#}
+{% macro id_list(expression) %}{{ return(adapter.dispatch('id_list')(expression)) }}{% endmacro %}
+{% macro default__id_list(expression) %}string_agg({{ expression }}, ',' order by {{ expression }}){% endmacro %}
+{% macro snowflake__id_list(expression) %}listagg({{ expression }}, ',') within group (order by {{ expression }}){% endmacro %}
+{% macro databricks__id_list(expression) %}array_join(array_sort(collect_list({{ expression }})), ','){% endmacro %}
+{% macro spark__id_list(expression) %}array_join(array_sort(collect_list({{ expression }})), ','){% endmacro %}
+
+{#- True when any row is true. -#}
+{% macro any_true(expression) %}{{ return(adapter.dispatch('any_true')(expression)) }}{% endmacro %}
+{% macro default__any_true(expression) %}bool_or({{ expression }}){% endmacro %}
+{% macro snowflake__any_true(expression) %}boolor_agg({{ expression }}){% endmacro %}
+{% macro bigquery__any_true(expression) %}logical_or({{ expression }}){% endmacro %}
+
+{#- The text type (`varchar` is not BigQuery's or Spark's). -#}
+{% macro text_type() %}{{ return(adapter.dispatch('text_type')()) }}{% endmacro %}
+{% macro default__text_type() %}varchar{% endmacro %}
+{% macro bigquery__text_type() %}string{% endmacro %}
+{% macro databricks__text_type() %}string{% endmacro %}
+{% macro spark__text_type() %}string{% endmacro %}
+
+{#- A stable hex digest of a text expression (finding ids). -#}
+{% macro digest(expression) %}{{ return(adapter.dispatch('digest')(expression)) }}{% endmacro %}
+{% macro default__digest(expression) %}md5({{ expression }}){% endmacro %}
+{% macro bigquery__digest(expression) %}to_hex(md5({{ expression }})){% endmacro %}
+
+{#- A timestamp with time zone. -#}
+{% macro timestamp_tz_type() %}{{ return(adapter.dispatch('timestamp_tz_type')()) }}{% endmacro %}
+{% macro default__timestamp_tz_type() %}timestamptz{% endmacro %}
+{% macro snowflake__timestamp_tz_type() %}timestamp_tz{% endmacro %}
+{% macro bigquery__timestamp_tz_type() %}timestamp{% endmacro %}
+{% macro databricks__timestamp_tz_type() %}timestamp{% endmacro %}
+{% macro spark__timestamp_tz_type() %}timestamp{% endmacro %}

@@ -1,0 +1,8 @@
+-- Governance: retention and legal hold policies, metadata templates and instances, classification.
+{% set d = 'e.additional_details' %}
+{{ audit_table('governance', {
+    'policy_id': json_text(d, 'policy_id'),
+    'policy_name': json_text(d, 'policy_name'),
+    'metadata_template': json_text(d, 'metadata_template'),
+    'metadata_instance_id': json_text(d, 'metadata_instance_id'),
+}) }}

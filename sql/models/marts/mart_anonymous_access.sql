@@ -1,0 +1,19 @@
+-- Access by anonymous users (Box user id 2): people who opened content through a shared link
+-- without logging in. One row per event.
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='occurred_on') }}
+select
+    occurred_on,
+    occurred_at,
+    event_id,
+    event_type,
+    ip_address,
+    item_type,
+    item_id,
+    item_name,
+    parent_folder_name,
+    owner_login,
+    item_classification,
+    {{ json_text('additional_details', 'shared_link_id') }} as shared_link_id,
+    _dlt_load_id
+from {{ ref('stg_box__events') }}
+where actor_is_anonymous {{- only_touched_days() }}
