@@ -104,3 +104,16 @@
 {% macro bigquery__timestamp_tz_type() %}timestamp{% endmacro %}
 {% macro databricks__timestamp_tz_type() %}timestamp{% endmacro %}
 {% macro spark__timestamp_tz_type() %}timestamp{% endmacro %}
+
+{#- One row per day from `first` to `last` (dates), as a `day` column. -#}
+{% macro day_spine(first, last) %}{{ return(adapter.dispatch('day_spine')(first, last)) }}{% endmacro %}
+{% macro default__day_spine(first, last) %}select cast(d as date) as day from generate_series(cast({{ first }} as date), cast({{ last }} as date), interval 1 day) as t(d){% endmacro %}
+{% macro postgres__day_spine(first, last) %}select cast(d as date) as day from generate_series(cast({{ first }} as date), cast({{ last }} as date), interval '1 day') as t(d){% endmacro %}
+{% macro snowflake__day_spine(first, last) %}select dateadd(day, seq4(), {{ first }}) as day from table(generator(rowcount => 36600)) qualify day <= {{ last }}{% endmacro %}
+{% macro bigquery__day_spine(first, last) %}select day from unnest(generate_date_array({{ first }}, {{ last }})) as day{% endmacro %}
+{% macro databricks__day_spine(first, last) %}select explode(sequence({{ first }}, {{ last }}, interval 1 day)) as day{% endmacro %}
+{% macro spark__day_spine(first, last) %}select explode(sequence({{ first }}, {{ last }}, interval 1 day)) as day{% endmacro %}
+
+{#- The current time (for "open now", "expired"). -#}
+{% macro now_utc() %}{{ return(adapter.dispatch('now_utc')()) }}{% endmacro %}
+{% macro default__now_utc() %}current_timestamp{% endmacro %}

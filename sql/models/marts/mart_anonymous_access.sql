@@ -16,4 +16,6 @@ select
     {{ json_text('additional_details', 'shared_link_id') }} as shared_link_id,
     _dlt_load_id
 from {{ ref('stg_box__events') }}
-where actor_is_anonymous {{- only_touched_days() }}
+-- Box's own system events also carry the anonymous actor (Shield alerts, failed logins of unknown
+-- users, policy events): only content reached without logging in counts as anonymous access
+where actor_is_anonymous and category in ('file_access', 'content_changes') {{- only_touched_days() }}

@@ -31,9 +31,28 @@ select
     e.actor_domain is not null and actor_company.domain is null as actor_is_external,
     nullif(e.ip_address, 'Unknown IP') as ip_address,
     e.session_id,
-    coalesce({{ json_text('e.source', 'item_type') }}, {{ json_text('e.source', 'type') }}) as item_type,
-    coalesce({{ json_text('e.source', 'item_id') }}, {{ json_text('e.source', 'id') }}) as item_id,
-    coalesce({{ json_text('e.source', 'item_name') }}, {{ json_text('e.source', 'name') }}) as item_name,
+    -- an event's item: Box's event source (`item_*`), a full object or user mini (`type`, `id`), or
+    -- the collaboration shape (`folder_id` / `file_id`)
+    coalesce(
+        {{ json_text('e.source', 'item_type') }},
+        {{ json_text('e.source', 'type') }},
+        case
+            when {{ json_text('e.source', 'folder_id') }} is not null then 'folder'
+            when {{ json_text('e.source', 'file_id') }} is not null then 'file'
+        end
+    ) as item_type,
+    nullif(coalesce(
+        {{ json_text('e.source', 'item_id') }},
+        {{ json_text('e.source', 'id') }},
+        {{ json_text('e.source', 'folder_id') }},
+        {{ json_text('e.source', 'file_id') }}
+    ), '') as item_id,
+    coalesce(
+        {{ json_text('e.source', 'item_name') }},
+        {{ json_text('e.source', 'name') }},
+        {{ json_text('e.source', 'folder_name') }},
+        {{ json_text('e.source', 'file_name') }}
+    ) as item_name,
     {{ json_text('e.source', 'login') }} as item_login,
     {{ json_text('e.source', 'parent.id') }} as parent_folder_id,
     {{ json_text('e.source', 'parent.name') }} as parent_folder_name,
