@@ -419,6 +419,27 @@ def transform(
 
 
 @app.command()
+def docs(
+    out: Annotated[Path, typer.Option(help="Where to write the docs page.")] = Path("box_audit_docs.html"),
+    destination: Destination = "duckdb",
+    duckdb_path: DuckdbPath = None,
+    dataset: Dataset = DATASET_NAME,
+    pipelines_dir: PipelinesDir = None,
+    company_domain: CompanyDomains = None,
+) -> None:
+    """Build dbt's docs site for the SQL layer (lineage, every table and column) as one HTML file.
+
+    Example: boxevents docs --out box_audit_docs.html
+    """
+    from transforms import build_docs
+
+    with user_errors():
+        pipeline = _pipeline(destination, duckdb_path, dataset, pipelines_dir)
+        written = build_docs(pipeline, out.resolve(), company_domains=company_domain)
+        typer.echo(f"docs: {written} (open it in a browser; it needs no server)")
+
+
+@app.command()
 def query(
     sql: Annotated[str, typer.Argument(help="A SQL statement; tables live in the dataset schema.")],
     output_format: Annotated[

@@ -5,6 +5,13 @@ Public surface: `run_transforms(pipeline, full_rebuild=..., company_domains=...)
 """
 
 from transforms.report import ModelRun, TransformReport
-from transforms.runner import DEFAULT_COMPANY_DOMAINS, TransformFailed, run_transforms
+from transforms.runner import DEFAULT_COMPANY_DOMAINS, TransformFailed, build_docs, run_transforms
 
-__all__ = ["DEFAULT_COMPANY_DOMAINS", "ModelRun", "TransformFailed", "TransformReport", "run_transforms"]
+__all__ = [
+    "DEFAULT_COMPANY_DOMAINS",
+    "ModelRun",
+    "TransformFailed",
+    "TransformReport",
+    "build_docs",
+    "run_transforms",
+]

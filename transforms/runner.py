@@ -154,6 +154,19 @@ def run_transforms(
     )
 
 
+def build_docs(pipeline: dlt.Pipeline, out: Path, *, company_domains: Sequence[str] | None = None) -> Path:
+    """dbt's static docs site (lineage, every model and column with its description and tests) as one
+    HTML file that opens offline. The catalog of column types is read from the warehouse, so the
+    transforms must have run once."""
+    target = dbt_target(pipeline)
+    variables = {"company_domains": company_domains_setting(company_domains)}
+    invoke_dbt(pipeline, target, ["docs", "generate", "--static"], variables)
+    built = Path(pipeline.working_dir) / "dbt" / "target" / "static_index.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(built.read_bytes())
+    return out
+
+
 def invoke_dbt(
     pipeline: dlt.Pipeline, target: DbtTarget, command: list[str], variables: dict[str, Any]
 ) -> list[ModelRun]:

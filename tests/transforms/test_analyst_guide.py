@@ -16,8 +16,8 @@ EXAMPLES = [
 ]
 
 
-def test_the_guide_has_five_example_questions():
-    assert len(EXAMPLES) >= 5
+def test_the_readme_has_eight_example_questions():
+    assert len(EXAMPLES) >= 8
 
 
 @pytest.mark.parametrize("sql", EXAMPLES, ids=[f"example{i + 1}" for i in range(len(EXAMPLES))])
