@@ -46,9 +46,9 @@ class TransformReport:
         ]
         width = max((len(run.name) for run in tables), default=0)
         for run in tables:
-            lines.append(
-                f"  {run.name:<{width}}  {run.materialized:<11}  {run.rows or 0:>12,} rows  {run.seconds:7.3f}s"
-            )
+            rows = run.rows or 0
+            line = f"  {run.name:<{width}}  {run.materialized:<11}  {rows:>12,} rows"
+            lines.append(f"{line}  {run.seconds:7.3f}s")
         if views:
             seconds = sum(run.seconds for run in views)
             lines.append(f"  {len(views)} view(s) created in {seconds:.3f}s")
