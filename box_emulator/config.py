@@ -7,13 +7,18 @@ exactly one behaviour on; a field left at `None` takes the profile's value (see 
 
 Data knobs (seed, volume, mix, scenarios, arrival delays) never depend on the profile: faults
 change how events are delivered, never which events exist.
+
+Replay (`replay_events`): instead of a generated history, the emulator serves exactly the Box
+event objects it is given, byte for byte as JSON, through the same API and oracle (see
+`box_emulator/replay.py`). `replay_timestamps` checks them before anything is built.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 Profile = Literal["clean", "realistic", "hostile"]
@@ -149,6 +154,39 @@ def _to_scenario(item: ScenarioLike) -> Scenario:
     return Scenario(kind, day if isinstance(day, date) else date.fromisoformat(day))
 
 
+def replay_timestamps(events: Sequence[Mapping[str, Any]]) -> list[int]:
+    """The `created_at` of each event to replay, in epoch seconds (fractions dropped).
+
+    Every event needs a non-empty string `event_id`, unique among them, and a `created_at` that
+    is an ISO 8601 / RFC 3339 date-time with an offset; otherwise ValueError naming the event.
+    """
+    if isinstance(events, str | bytes | Mapping) or not isinstance(events, Sequence):
+        raise ValueError(f"replay_events must be a list of Box event objects, not {type(events).__name__}")
+    seen: set[str] = set()
+    stamps: list[int] = []
+    for i, event in enumerate(events):
+        if not isinstance(event, Mapping):
+            raise ValueError(f"replay_events[{i}] is {type(event).__name__}, not an event object")
+        event_id = event.get("event_id")
+        if not isinstance(event_id, str) or not event_id:
+            raise ValueError(f"replay_events[{i}] has no string event_id (got {event_id!r})")
+        if event_id in seen:
+            raise ValueError(f"replay_events[{i}]: event_id {event_id!r} occurs more than once")
+        seen.add(event_id)
+        raw = event.get("created_at")
+        try:
+            created = datetime.fromisoformat(raw) if isinstance(raw, str) else None
+        except ValueError:
+            created = None
+        if created is None or created.utcoffset() is None:
+            raise ValueError(
+                f"replay_events[{i}] (event_id {event_id!r}): created_at {raw!r} is not a date-time "
+                "with an offset, e.g. 2026-03-07T08:10:18-08:00"
+            )
+        stamps.append(math.floor(created.timestamp()))
+    return stamps
+
+
 @dataclass
 class EmulatorConfig:
     """Everything that defines one emulated Box enterprise and how its API behaves.
@@ -156,6 +194,10 @@ class EmulatorConfig:
     `scenarios=None` means "the mix's default": with `mix="default"` one incident of a rotating
     kind is planted every 10 days; with `mix="benign"` nothing is planted. Pass a list (of
     `Scenario`, `(kind, date)` or `"kind@YYYY-MM-DD"`) to plant exactly those, `[]` for none.
+
+    `replay_events` (a list of Box event dicts) replaces the generated history: the API serves
+    exactly those events and the oracle knows exactly them; `events_per_day`, `mix` and the
+    arrival delays then do not apply, and no scenario can be planted.
     """
 
     seed: int = 42
@@ -163,6 +205,7 @@ class EmulatorConfig:
     profile: Profile = "clean"
     mix: Mix = "default"
     scenarios: Sequence[ScenarioLike] | None = None
+    replay_events: Sequence[Mapping[str, Any]] | None = None
 
     # the enterprise
     company_domain: str = "example.com"
@@ -220,6 +263,10 @@ class EmulatorConfig:
             )
         if self.corrupt_after_requests < 0:
             raise ValueError("corrupt_after_requests must be >= 0")
+        if self.replay_events is not None:
+            replay_timestamps(self.replay_events)
+            if self.scenarios:
+                raise ValueError("replay_events serves only the given events: scenarios cannot be planted")
 
     @property
     def knobs(self) -> Knobs:
@@ -238,6 +285,8 @@ class EmulatorConfig:
 
     def explicit_scenarios(self) -> list[Scenario] | None:
         """The configured scenarios, normalised; None when the rotating default applies."""
+        if self.replay_events is not None:
+            return []
         if self.scenarios is None:
             return None if self.mix == "default" else []
         return [_to_scenario(s) for s in self.scenarios]

@@ -17,8 +17,9 @@ from box_emulator.clock import Clock, SystemClock
 from box_emulator.config import EmulatorConfig, Knobs
 from box_emulator.enterprise import Enterprise
 from box_emulator.faults import FaultInjector, RateLimiter
-from box_emulator.generator import Generator, PlantedIncident
+from box_emulator.generator import DaySource, Generator, PlantedIncident
 from box_emulator.oracle import Oracle
+from box_emulator.replay import ReplayDays
 from box_emulator.store import DayStore
 
 
@@ -56,7 +57,12 @@ class Emulator:
         self.enterprise = Enterprise(
             cfg.seed, domain=cfg.company_domain, n_users=cfg.n_users, n_external=cfg.n_external
         )
-        self.generator = Generator(cfg, self.enterprise)
+        # replay: exactly the given events; otherwise the generated history of the seed
+        self.generator: DaySource = (
+            ReplayDays(cfg.replay_events)
+            if cfg.replay_events is not None
+            else Generator(cfg, self.enterprise)
+        )
         self.store = DayStore(self.generator, cfg.cache_days)
         self.oracle = Oracle(self.store, self.clock)
         self.auth = AuthService(cfg, self.enterprise, self.knobs.token_ttl_seconds)

@@ -10,7 +10,7 @@ Volume: ``events_per_day`` times a weekday factor (weekends about 30%), spread o
 a business-hours curve on US-Pacific local hours. A rotation injects one event of each type of
 the mix every 10 days ("floor"), so any 10 consecutive days contain every type, however rare.
 
-Event shape (the keys consumers unpack; ``accessible_by`` only on collaboration events)::
+Event shape, as Box's admin_logs sends it (tests/fixtures/box_samples/FINDINGS.md, sections 1-8)::
 
     {"type": "event", "event_id": "<uuid>", "event_type": "DOWNLOAD",
      "created_at": "2026-11-20T09:02:47-08:00",          # Pacific offset, -08:00 or -07:00
@@ -20,6 +20,9 @@ Event shape (the keys consumers unpack; ``accessible_by`` only on collaboration 
      "source": <per family, below>, "additional_details": <per family, below>,
      "accessible_by": <user or group mini>,               # collaboration family only
      "region": "us-west"}                                 # rare unknown top-level field
+
+Keys may be absent rather than null, as in Box's own samples: now and then an event has no
+`action_by`, no `session_id`, or (where it would be null) no `additional_details` key at all.
 
 Families (``source`` / ``additional_details``):
 
@@ -33,20 +36,38 @@ Families (``source`` / ``additional_details``):
   item source; ``{shared_link_id, shared_link_access: open|company|collaborators,
   shared_link_expires_at (null or RFC 3339), service_name}``.
 * collaboration (COLLABORATION_*, UPDATE_COLLABORATION_EXPIRATION, CHANGE_FOLDER_PERMISSION):
-  folder item source; ``accessible_by`` user (internal or external) or group mini;
-  ``{collab_id, role, is_performed_by_admin}`` (+ ``old_role`` on ROLE_CHANGE,
-  + ``expires_at`` on the expiration types).
+  Box's collaboration source ``{folder_id, folder_name, user_id, user_name,
+  parent{id,name,type}, owned_by{type,id,name,login}}`` (no ``item_*`` keys; ``user_*`` is the
+  collaborator); ``accessible_by`` the collaborator, a user (internal or external) or group mini;
+  ``{type: "box://event/additional_details/collaboration", collab_id, is_performed_by_admin,
+  role}`` with the role as Box's display name (``Editor``, ``Viewer``, ``Previewer``,
+  ``Uploader``, ``Previewer Uploader``, ``Viewer Uploader``, ``Co-owner``, ``Owner``),
+  + ``invitation_message`` on COLLABORATION_INVITE, + ``old_role`` on ROLE_CHANGE,
+  + ``expires_at`` on the expiration types.
 * authentication (LOGIN, FAILED_LOGIN, ADMIN_LOGIN, *_DEVICE*, DEVICE_TRUST_CHECK_FAILED):
   source = user mini; details null (LOGIN, ADMIN_LOGIN), ``{failure_reason}`` (FAILED_LOGIN),
   ``{device_id, device_name, platform}`` (device types).
 * users (NEW_USER, EDIT_USER, DELETE_USER, CHANGE_ADMIN_ROLE, EMAIL_ALIAS_*, TERMS_OF_SERVICE_*):
   source = target user mini; CHANGE_ADMIN_ROLE ``{old_role, new_role}`` (user|coadmin|admin);
   EMAIL_ALIAS_* ``{email_alias}``; TERMS_OF_SERVICE_* ``{tos_id}``; else null.
-* groups (GROUP_*): source = group mini ``{type:"group", id, name}``; GROUP_ADD_USER /
-  GROUP_REMOVE_USER ``{user_id, user_login}``; GROUP_ADD_ITEM / GROUP_REMOVE_ITEM
-  ``{item_id, item_name, item_type}``; else null.
-* shield_alert (SHIELD_ALERT): source null; ``{shield_alert: {rule_category, rule_name,
-  risk_score, alert_id, priority, user{id,name,login}, alert_summary{...}}}``.
+* groups (GROUP_*): membership (GROUP_ADD_USER, GROUP_REMOVE_USER): source = the member's user
+  mini, ``{group_id, group_name}``; the others: source = group mini ``{type:"group", id,
+  name}``, GROUP_ADD_ITEM / GROUP_REMOVE_ITEM ``{item_id, item_name, item_type}``, else null.
+* shield_alert (SHIELD_ALERT): Box raises it, so ``created_by`` is the anonymous user ``2``,
+  ``source`` and ``session_id`` null, ``ip_address`` the alert's IP or ``"Unknown IP"``;
+  ``{shield_alert: {rule_category, rule_id (number or string, by seed), rule_name,
+  rule_response_action?, risk_score, alert_summary, malware_info?, alert_id, priority,
+  user{id NUMBER, name, email}, link, created_at}}``. ``alert_summary`` per category:
+  Suspicious Locations ``{alert_activities[{occurred_at, event_type, item_name, item_type,
+  item_id, item_path, ip_info, service_name}]}``; Suspicious Sessions ``{description,
+  sessions[{session_type: suspicious|typical, activities[...]}]}``; Anomalous Download
+  ``{description, download_delta_size ("25 Mb"), download_delta_percent, historical_period,
+  anomaly_period ({date_range{start_date,end_date}, download_size, downloaded_files_count}),
+  download_ips[{ip}]}``; Malicious Content either as Box documents it (``{upload_activity}``
+  with ``malware_info{file_*...}`` beside ``alert_summary``) or as a real tenant sent it
+  (``{upload_activity, malware_info{threat_info, file_info}}``, no ``rule_response_action``,
+  sometimes a bare ``upload_activity``). ``ip_info`` is ``{ip, latitude, longitude (strings),
+  registrant?, country_code, city_name, region_name}``.
 * shield (other SHIELD_*): item source; ``{shield_policy_name, justification}``.
 * malicious (FILE_MARKED_MALICIOUS): item source; ``{malware_name, size}``.
 * workflow (CONTENT_WORKFLOW_*, EXTERNAL_COLLAB_SECURITY_SETTINGS): item source or null;
@@ -62,6 +83,17 @@ Families (``source`` / ``additional_details``):
 * tasks / comments / collections: item source; ``{task_id | comment_id | collection_id,
   message?}``.
 * unlisted (types Box does not list): item source or null; free-form details.
+
+Unattested, kept for the SQL layer: no public Box material shows these keys, and none
+contradicts them either; they are the emulator's own, so nobody should read them as Box facts:
+``shared_link_access`` and ``shared_link_expires_at`` (sharing), ``old_role`` and ``expires_at``
+(collaboration), ``old_role``/``new_role`` (CHANGE_ADMIN_ROLE), ``email_alias``, ``tos_id``,
+``policy_id``/``policy_name`` (workflow, governance), ``device_id``/``device_name``/``platform``
+(device types), ``failure_reason`` (FAILED_LOGIN), ``client_id`` (apps), the group source of
+the non-membership GROUP_* types with their ``item_*`` details, ``shield_policy_name`` /
+``justification`` (other SHIELD_*), ``malware_name`` (FILE_MARKED_MALICIOUS), the sign, task,
+comment, collection and metadata details, and the ``{type:"app"}`` source (Box's application
+source is ``{type:"application", name, api_key}``).
 """
 
 from __future__ import annotations
@@ -73,7 +105,7 @@ from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -118,14 +150,61 @@ FLOOR_PERIOD_DAYS = 10
 MAX_DOWNLOADS_PER_USER_HOUR = 30
 MAX_FAILED_LOGINS_PER_USER_DAY = 2
 UNKNOWN_IP = "Unknown IP"
-ROLES = ("editor", "viewer", "previewer", "uploader", "previewer uploader", "viewer uploader", "co-owner")
-SHIELD_CATEGORIES = {
-    "Anomalous Download": ("Large download by a single user", "Download spike"),
-    "Suspicious Locations": ("Access from an unusual country", "Impossible travel"),
-    "Suspicious Sessions": ("Session from an unmanaged device", "Concurrent sessions"),
-    "Malicious Content": ("Malware detected in upload", "Ransomware signature"),
+#: Collaboration roles as Box's events name them (display names, not the API's `editor`...).
+ROLES = (
+    "Editor",
+    "Viewer",
+    "Previewer",
+    "Uploader",
+    "Previewer Uploader",
+    "Viewer Uploader",
+    "Co-owner",
+)
+OWNER_ROLE = "Owner"  # only reached by a role change (an ownership transfer)
+COLLAB_DETAILS_TYPE = "box://event/additional_details/collaboration"
+GROUP_MEMBERSHIP_TYPES = frozenset(("GROUP_ADD_USER", "GROUP_REMOVE_USER"))
+# rates of the absent-key envelope variants (FINDINGS section 1)
+ABSENT_ACTION_BY_RATE = 0.03
+ABSENT_SESSION_ID_RATE = 0.02
+ABSENT_DETAILS_RATE = 0.05
+
+#: Shield rule names per rule category (the categories are Box's, the names our own).
+SHIELD_RULES = {
+    "Suspicious Locations": ("Sanctioned countries only", "Access from an unusual country"),
+    "Suspicious Sessions": ("Impossible travel", "New device and location"),
+    "Anomalous Download": ("Weekly download spike", "Large download by a single user"),
+    "Malicious Content": ("Malware uploads", "malicious_content"),
 }
-MALWARE = ("Trojan.GenericKD", "EICAR-Test-File", "Ransom.WannaCry", "W97M.Downloader")
+SHIELD_CATEGORIES = tuple(SHIELD_RULES)
+SHIELD_SERVICES = ("Box Web App", "Box Drive", "Box Notes", "Box for iOS")
+SHIELD_UPLOAD_SERVICES = ("Box Web App", "Multiput Uploads", "Box Drive")
+#: What Shield calls the activities it summarises: human labels, not Box event types.
+SHIELD_ACTIVITY_LABELS = ("Download", "Preview", "Login", "Item Modified", "Set shared link expiration")
+#: (country_code, city_name, region_name, latitude, longitude): coordinates are strings in Box's ip_info
+HOME_GEO = ("US", "San Jose", "California", "37.3382", "-121.8863")
+FOREIGN_GEO = (
+    ("FR", "Paris", "Ile-de-France", "48.8566", "2.3522"),
+    ("SG", "Singapore", "Central", "1.3521", "103.8198"),
+    ("BR", "Sao Paulo", "Sao Paulo", "-23.5505", "-46.6333"),
+    ("RU", "Moscow", "Moscow", "55.7558", "37.6173"),
+    ("NG", "Lagos", "Lagos", "6.5244", "3.3792"),
+    ("AU", "Sydney", "New South Wales", "-33.8688", "151.2093"),
+)
+REGISTRANTS = ("Example Hosting SAS", "Example Transit Pte", "Example Broadband", "Example Telecom")
+#: (malware_name, family, categories, tags, threat description)
+MALWARE_SIGNATURES = (
+    ("Trojan.GenericKD", "GenericKD", ("Trojan",), ("FILE_MALICIOUS_EXECUTION",), "Generic trojan dropper"),
+    ("EICAR-Test-File", "EICAR", ("Test",), ("TEST_SIGNATURE",), "Anti-virus test file"),
+    ("Ransom.WannaCry", "WannaCry", ("Ransomware",), ("FILE_ENCRYPTION",), "Ransomware that encrypts files"),
+    (
+        "W97M.Downloader",
+        "Downloader",
+        ("Trojan", "Dropper"),
+        ("MACRO",),
+        "Office macro that fetches a payload",
+    ),
+)
+MALWARE = tuple(m[0] for m in MALWARE_SIGNATURES)
 EXTRA_FIELDS = (("region", "us-west"), ("region", "eu-central"), ("data_center", "sjc1"))
 
 
@@ -150,7 +229,9 @@ class PlantedIncident:
     """One planted security incident (for the SQL detections to find).
 
     `actor_login` is the user whose behaviour is suspicious (who acted); `subject_login` the
-    other party where there is one (the new admin, the external invitee).
+    other party where there is one (the new admin, the external invitee). A Shield alert's
+    `created_by` is Box's anonymous user `2`; its `actor_login` is the user the alert is about
+    (`shield_alert.user.email`), and it has no other party.
     """
 
     kind: str
@@ -210,6 +291,16 @@ class DayData:
         return sum(len(b) for b in self.blobs)
 
 
+class DaySource(Protocol):
+    """What the day cache needs: a `DayData` for any UTC day (`Generator`, or `ReplayDays`)."""
+
+    max_delay: int
+
+    def generate(self, ordinal: int) -> DayData: ...
+
+    def planted_days(self, first: int, last: int) -> list[int]: ...
+
+
 @dataclass(slots=True)
 class _Slot:
     """An event before it is built: time, type, and optionally a pre-built body."""
@@ -239,6 +330,18 @@ class Generator:
         self.weekday_mass = sum(HOUR_PROFILE)
         self.max_delay = max(0, int(cfg.max_arrival_delay.total_seconds()))
         self._explicit = cfg.explicit_scenarios()
+        # Shield rules are the tenant's configuration: fixed per seed, ids included. Box's docs
+        # print rule ids as numbers, a real tenant sent strings: a seed picks one of the two.
+        ids_as_text = day_seed(cfg.seed, 0, "shield-rule-ids") % 2 == 1
+        rules_rng = random.Random(day_seed(cfg.seed, 0, "shield-rules"))
+        self.shield_rules: dict[str, tuple[tuple[str, int | str], ...]] = {}
+        for category, names in SHIELD_RULES.items():
+            rules = []
+            for name in names:
+                rule_id = rules_rng.randrange(1000, 10**8)
+                rules.append((name, str(rule_id) if ids_as_text else rule_id))
+            self.shield_rules[category] = tuple(rules)
+        self.shield_link = f"https://{enterprise.domain.split('.')[0]}.app.box.com/master/shield/alerts/"
         self._builders: dict[str, Callable[..., tuple[Any, Any, dict[str, Any]]]] = {
             "content": self._content,
             "sharing": self._sharing,
@@ -384,7 +487,7 @@ class Generator:
         actor = self._actor(rng, slot, downloads, failed)
         if not self.benign and family == "content" and rng.random() < 0.02:
             actor = rng.choice(self.ent.externals)
-        source, details, extra = self._builders[family](rng, slot.event_type, actor)
+        source, details, extra = self._builders[family](rng, slot.event_type, actor, slot.ts)
         actor = extra.pop("actor", actor)
         body: dict[str, Any] = {
             "created_by": actor.mini,
@@ -397,6 +500,14 @@ class Generator:
         if not self.benign and family == "content" and rng.random() < 0.01:
             body["action_by"] = rng.choice(self.ent.admins).mini
         body.update(extra)
+        # Box leaves some keys out instead of sending null (FINDINGS section 1)
+        for key, rate in (
+            ("action_by", ABSENT_ACTION_BY_RATE),
+            ("session_id", ABSENT_SESSION_ID_RATE),
+            ("additional_details", ABSENT_DETAILS_RATE),
+        ):
+            if body[key] is None and rng.random() < rate:
+                del body[key]
         return body
 
     # ------------------------------------------------------------------ families
@@ -436,7 +547,7 @@ class Generator:
         f = self._file(rng)
         return self._file_source(f), f.size, f.version_id
 
-    def _content(self, rng, event_type, actor):
+    def _content(self, rng, event_type, actor, ts):
         folder_share = {
             "ITEM_SYNC": 1.0,
             "ITEM_UNSYNC": 1.0,
@@ -468,7 +579,7 @@ class Generator:
             details["destination_folder"] = {"id": dest.id, "name": dest.name}
         return source, details, extra
 
-    def _sharing(self, rng, event_type, actor):
+    def _sharing(self, rng, event_type, actor, ts):
         source, _, _ = self._item(rng, 0.3)
         if self.benign:
             access = rng.choice(("company", "collaborators"))
@@ -485,7 +596,7 @@ class Generator:
         }
         return source, details, {}
 
-    def _collaboration(self, rng, event_type, actor):
+    def _collaboration(self, rng, event_type, actor, ts):
         folder = self._folder(rng)
         u = rng.random()
         if u < 0.12:
@@ -495,21 +606,56 @@ class Generator:
         else:
             accessible = self.ent.pick_user(rng).mini
         role = rng.choice(ROLES)
-        details: dict[str, Any] = {
-            "collab_id": str(rng.randrange(10**10, 10**11)),
-            "role": role,
-            "is_performed_by_admin": (not self.benign) and rng.random() < 0.05,
-        }
+        old_role = None
         if event_type == "COLLABORATION_ROLE_CHANGE":
-            details["old_role"] = rng.choice([r for r in ROLES if r != role])
+            if rng.random() < 0.1:
+                role = OWNER_ROLE
+            old_role = rng.choice([r for r in ROLES if r != role])
+        details = self._collab_details(
+            str(rng.randrange(10**10, 10**11)),
+            role,
+            (not self.benign) and rng.random() < 0.05,
+            invite=event_type == "COLLABORATION_INVITE",
+        )
+        # `old_role` and `expires_at` are not in any public sample (nor contradicted by one):
+        # the emulator's own, kept because the SQL layer reads them
+        if old_role is not None:
+            details["old_role"] = old_role
         if "EXPIRATION" in event_type:
             details["expires_at"] = f"2027-{rng.randrange(1, 13):02d}-15T00:00:00-08:00"
         extra: dict[str, Any] = {"accessible_by": accessible}
         if event_type == "COLLABORATION_ACCEPT" and accessible["type"] == "user":
             extra["actor"] = self.ent.by_id[accessible["id"]]
-        return self._folder_source(folder), details, extra
+        return self._collab_source(folder, accessible), details, extra
 
-    def _authentication(self, rng, event_type, actor):
+    @staticmethod
+    def _collab_source(d: Folder, collaborator: dict[str, Any]) -> dict[str, Any]:
+        """Box's collaboration source: the folder and the collaborator, no `item_*` keys.
+
+        For a group collaborator `user_id`/`user_name` carry the group (no public sample shows one).
+        """
+        return {
+            "folder_id": d.id,
+            "folder_name": d.name,
+            "user_id": collaborator["id"],
+            "user_name": collaborator["name"],
+            "parent": {"id": d.parent_id, "name": d.parent_name, "type": "folder"},
+            "owned_by": d.owner.mini,
+        }
+
+    @staticmethod
+    def _collab_details(collab_id: str, role: str, by_admin: bool, *, invite: bool) -> dict[str, Any]:
+        details: dict[str, Any] = {
+            "type": COLLAB_DETAILS_TYPE,
+            "collab_id": collab_id,
+            "is_performed_by_admin": by_admin,
+            "role": role,
+        }
+        if invite:
+            details["invitation_message"] = ""
+        return details
+
+    def _authentication(self, rng, event_type, actor, ts):
         extra: dict[str, Any] = {}
         details: dict[str, Any] | None = None
         source = actor.mini
@@ -529,7 +675,7 @@ class Generator:
             }
         return source, details, extra
 
-    def _users(self, rng, event_type, actor):
+    def _users(self, rng, event_type, actor, ts):
         target = self.ent.pick_user(rng)
         extra: dict[str, Any] = {}
         details: dict[str, Any] | None = None
@@ -546,54 +692,233 @@ class Generator:
             details = {"tos_id": str(rng.randrange(10**6, 10**7))}
         return target.mini, details, extra
 
-    def _groups(self, rng, event_type, actor):
+    def _groups(self, rng, event_type, actor, ts):
         group = rng.choice(self.ent.groups)
-        details: dict[str, Any] | None = None
-        if event_type in ("GROUP_ADD_USER", "GROUP_REMOVE_USER"):
+        admin = rng.choice(self.ent.admins)
+        if event_type in GROUP_MEMBERSHIP_TYPES:
+            # Box: the member is the source, the group sits in the details
             member = self.ent.pick_user(rng)
-            details = {"user_id": member.id, "user_login": member.login}
-        elif event_type in ("GROUP_ADD_ITEM", "GROUP_REMOVE_ITEM"):
+            return member.mini, {"group_id": group.id, "group_name": group.name}, {"actor": admin}
+        details: dict[str, Any] | None = None
+        if event_type in ("GROUP_ADD_ITEM", "GROUP_REMOVE_ITEM"):
             d = self._folder(rng)
             details = {"item_id": d.id, "item_name": d.name, "item_type": "folder"}
-        return group.mini, details, {"actor": rng.choice(self.ent.admins)}
+        return group.mini, details, {"actor": admin}
 
-    def _shield_alert_details(self, rng, user: User, priority: str) -> dict[str, Any]:
-        category = rng.choice(tuple(SHIELD_CATEGORIES))
-        rule = rng.choice(SHIELD_CATEGORIES[category])
+    def _shield_alert_details(
+        self, rng: random.Random, user: User, priority: str, ts: int
+    ) -> tuple[dict[str, Any], str]:
+        """A SHIELD_ALERT's `additional_details` about `user` and the event's `ip_address`."""
+        category = rng.choice(SHIELD_CATEGORIES)
+        rule_name, rule_id = rng.choice(self.shield_rules[category])
         score = {
             "low": rng.randrange(10, 40),
             "medium": rng.randrange(40, 75),
             "high": rng.randrange(75, 101),
         }[priority]
-        summary: dict[str, Any] = {"description": f"{rule} for {user.login}"}
-        if category == "Anomalous Download":
-            summary["download_delta_size"] = rng.randrange(10**8, 10**10)
-            summary["download_delta_percent"] = rng.randrange(200, 5000)
-            summary["download_ips"] = [{"ip": random_ip(rng)}]
-        elif category == "Suspicious Locations":
-            summary["location"] = {"city": "Unknown", "country": rng.choice(("RU", "KP", "BR"))}
-            summary["ip"] = random_ip(rng)
+        alerted_at = ts - rng.randrange(5, 120)
+        malware_info: dict[str, Any] | None = None
+        tenant_layout = False
+        if category == "Suspicious Locations":
+            summary, ip = self._shield_locations(rng, user, alerted_at)
         elif category == "Suspicious Sessions":
-            summary["sessions"] = [{"id": _token(rng, 12), "ip": random_ip(rng)}]
+            summary, ip = self._shield_sessions(rng, user, alerted_at)
+        elif category == "Anomalous Download":
+            summary, ip = self._shield_download(rng, user, alerted_at)
         else:
-            summary["malware_info"] = {"malware_name": rng.choice(MALWARE)}
-        return {
-            "shield_alert": {
-                "rule_category": category,
-                "rule_name": rule,
-                "risk_score": score,
-                "alert_id": str(rng.randrange(10**6, 10**7)),
+            tenant_layout = rng.random() < 0.5
+            summary, malware_info, ip = self._shield_malware(rng, user, alerted_at, tenant_layout)
+        alert_id = rng.randrange(1, 10**6)
+        alert: dict[str, Any] = {"rule_category": category, "rule_id": rule_id, "rule_name": rule_name}
+        if not tenant_layout:  # the real tenant's alerts (2020) had no rule_response_action key
+            alert["rule_response_action"] = {"restrict_user": True} if rng.random() < 0.3 else None
+        alert["risk_score"] = score
+        alert["alert_summary"] = summary
+        if malware_info is not None:
+            alert["malware_info"] = malware_info
+        alert.update(
+            {
+                "alert_id": alert_id,
                 "priority": priority,
-                "user": {"id": user.id, "name": user.name, "login": user.login},
-                "alert_summary": summary,
+                "user": _shield_user(user),
+                "link": f"{self.shield_link}{alert_id}",
+                "created_at": _pacific_iso(alerted_at),
             }
+        )
+        if rng.random() < 0.15:
+            ip = UNKNOWN_IP
+        return {"shield_alert": alert}, ip
+
+    def _shield_activity(
+        self, rng: random.Random, ts: int, ip_info: dict[str, Any] | None, label: str | None
+    ) -> dict[str, Any]:
+        """One activity a Shield alert summarises; `ip_info`/`label` None leave those keys out."""
+        f = self._file(rng)
+        activity: dict[str, Any] = {"occurred_at": _pacific_iso(ts)}
+        if label is not None:
+            activity["event_type"] = label
+        activity.update(
+            {"item_name": f.name, "item_type": "file", "item_id": f.id, "item_path": _item_path(f.folder)}
+        )
+        if ip_info is not None:
+            activity["ip_info"] = ip_info
+            activity["service_name"] = rng.choice(SHIELD_SERVICES)
+        return activity
+
+    def _shield_locations(self, rng: random.Random, user: User, ts: int) -> tuple[dict[str, Any], str]:
+        ip = random_ip(rng)
+        info = _ip_info(rng, ip, rng.choice(FOREIGN_GEO), registrant=True)
+        activities = [
+            self._shield_activity(rng, ts - rng.randrange(60, 3600), info, rng.choice(SHIELD_ACTIVITY_LABELS))
+            for _ in range(rng.randrange(1, 4))
+        ]
+        activities.sort(key=lambda a: a["occurred_at"])
+        return {"alert_activities": activities}, ip
+
+    def _shield_sessions(self, rng: random.Random, user: User, ts: int) -> tuple[dict[str, Any], str]:
+        ip, home_ip = random_ip(rng), user.ips[0] if user.ips else random_ip(rng)
+        seconds, km = rng.randrange(20, 600), rng.randrange(800, 15000)
+        t0 = ts - rng.randrange(600, 86400)
+        suspicious = _ip_info(rng, ip, rng.choice(FOREIGN_GEO), registrant=True)
+        typical = _ip_info(rng, home_ip, HOME_GEO, registrant=rng.random() < 0.5)
+        description = (
+            f"First time in prior month user connected from ip {ip} "
+            f"Apparent distance {km}.0 km between events {seconds} seconds apart is faster than possible"
+        )
+        sessions = [
+            {
+                "session_type": "suspicious",
+                "activities": [
+                    self._shield_activity(rng, t0, suspicious, rng.choice(SHIELD_ACTIVITY_LABELS))
+                ],
+            },
+            {
+                "session_type": "typical",
+                "activities": [
+                    self._shield_activity(rng, t0 + seconds, typical, rng.choice(SHIELD_ACTIVITY_LABELS))
+                ],
+            },
+        ]
+        return {"description": description, "sessions": sessions}, ip
+
+    def _shield_download(self, rng: random.Random, user: User, ts: int) -> tuple[dict[str, Any], str]:
+        week = 7 * DAY_SECONDS
+        before_mb, before_files = rng.randrange(5, 300), rng.randrange(2, 60)
+        delta_mb, delta_files = rng.randrange(500, 20000), rng.randrange(100, 3000)
+        percent = delta_mb * 100 // before_mb
+        ips = [user.ips[0] if user.ips and rng.random() < 0.7 else random_ip(rng)]
+        ips += [random_ip(rng) for _ in range(rng.randrange(0, 3))]
+        # Box can't place some downloads: those come as the literal "Unknown IP"
+        ips = [UNKNOWN_IP if rng.random() < 0.1 else ip for ip in ips]
+        summary = {
+            "description": (
+                f"Significant increase in download content week over week, {percent}% "
+                f"({delta_mb / 1024:.2f} GB) more than last week "
+                f"({delta_files} additional files downloaded week over week)"
+            ),
+            "download_delta_size": f"{delta_mb} Mb",
+            "download_delta_percent": percent,
+            "historical_period": _download_period(ts - 2 * week, ts - week, f"{before_mb} Mb", before_files),
+            "anomaly_period": _download_period(
+                ts - week, ts, f"{before_mb + delta_mb} Mb", before_files + delta_files
+            ),
+            "download_ips": [{"ip": ip} for ip in ips],
         }
+        return summary, next((ip for ip in ips if ip != UNKNOWN_IP), UNKNOWN_IP)
 
-    def _shield_alert(self, rng, event_type, actor):
+    def _shield_malware(
+        self, rng: random.Random, user: User, ts: int, tenant_layout: bool
+    ) -> tuple[dict[str, Any], dict[str, Any] | None, str]:
+        """Malicious Content: Box's documented layout, or the one a real tenant sent (FINDINGS 4)."""
+        ip = user.ips[0] if user.ips and rng.random() < 0.7 else random_ip(rng)
+        geo = HOME_GEO if user.ips and ip == user.ips[0] else rng.choice(FOREIGN_GEO)
+        info = _ip_info(rng, ip, geo, registrant=True)
+        name, family, categories, tags, description = rng.choice(MALWARE_SIGNATURES)
+        f = self._file(rng)
+        uploaded_at = _pacific_iso(ts - rng.randrange(30, 600))
+        scanned_at = _pacific_iso(ts - rng.randrange(1, 30))
+        sha1 = f"{rng.getrandbits(160):040x}"
+        detail_link = f"https://intel.example.org/file/{sha1}"
+        upload: dict[str, Any] = {"occurred_at": uploaded_at}
+        if not tenant_layout:
+            upload.update(
+                {
+                    "event_type": "Upload",
+                    "item_name": f.name,
+                    "item_type": "file",
+                    "item_id": f.id,
+                    "item_path": _item_path(f.folder),
+                    "sha1_hash": "",
+                    "ip_info": info,
+                    "service_name": rng.choice(SHIELD_UPLOAD_SERVICES),
+                }
+            )
+            by = _shield_user(user)
+            malware_info = {
+                "file_id": int(f.id),
+                "file_name": f.name,
+                "file_version": int(f.version_id),
+                "file_created": uploaded_at,
+                "file_created_by": by,
+                "file_hash": sha1,
+                "file_hash_type": "SHA-1",
+                "file_size_bytes": f.size,
+                "file_version_uploaded": uploaded_at,
+                "file_version_uploaded_by": dict(by),
+                "status": "Malicious",
+                "categories": list(categories),
+                "tags": list(tags),
+                "description": description,
+                "detail_link": detail_link,
+                "malware_name": name,
+                "first_seen": _pacific_iso(ts - rng.randrange(1, 90) * DAY_SECONDS),
+                "last_seen": uploaded_at,
+                "family": family,
+            }
+            return {"upload_activity": upload}, malware_info, ip
+        if rng.random() < 0.3:  # a bare upload_activity: no event_type, ip_info, service_name
+            upload.update(
+                {"item_name": f.name, "item_type": "file", "item_id": f.id, "item_path": _item_path(f.folder)}
+            )
+        else:
+            upload.update(
+                {
+                    "event_type": "Uploaded",
+                    "item_name": f.name,
+                    "item_type": "file",
+                    "item_id": f.id,
+                    "ip_info": info,
+                    "service_name": rng.choice(SHIELD_UPLOAD_SERVICES),
+                }
+            )
+        inside = {
+            "threat_info": {
+                "status": "Malicious",
+                "source": "Box Virus Scan",
+                "threat_name": name,
+                "scanned_at": scanned_at,
+                "description": description,
+                "detail_link": f"{detail_link}/detection",
+            },
+            "file_info": {
+                "id": int(f.id),
+                "name": f.name,
+                "version": int(f.version_id),
+                "size": f.size,
+                "hash": sha1,
+                "hash_type": "sha1",
+                "version_uploaded_at": uploaded_at,
+            },
+        }
+        return {"upload_activity": upload, "malware_info": inside}, None, ip
+
+    def _shield_alert(self, rng, event_type, actor, ts):
         priority = rng.choices(("low", "medium", "high"), (50, 35, 15))[0]
-        return None, self._shield_alert_details(rng, actor, priority), {}
+        details, ip = self._shield_alert_details(rng, actor, priority, ts)
+        # Box raises the alert itself: anonymous creator, no session; the user is in the details
+        return None, details, {"actor": ANONYMOUS, "ip": ip, "session_id": None}
 
-    def _shield(self, rng, event_type, actor):
+    def _shield(self, rng, event_type, actor, ts):
         source, _, _ = self._item(rng, 0.2)
         details = {
             "shield_policy_name": rng.choice(("Block external sharing", "Confidential downloads")),
@@ -601,11 +926,11 @@ class Generator:
         }
         return source, details, {}
 
-    def _malicious(self, rng, event_type, actor):
+    def _malicious(self, rng, event_type, actor, ts):
         f = self._file(rng)
         return self._file_source(f), {"malware_name": rng.choice(MALWARE), "size": f.size}, {}
 
-    def _policy(self, rng, event_type, actor):
+    def _policy(self, rng, event_type, actor, ts):
         source = None
         if "VIOLATION" in event_type or "ABNORMAL" in event_type or "ASSIGNMENT" in event_type:
             source, _, _ = self._item(rng, 0.3)
@@ -628,7 +953,7 @@ class Generator:
             extra["actor"] = rng.choice(self.ent.admins)
         return source, details, extra
 
-    def _metadata(self, rng, event_type, actor):
+    def _metadata(self, rng, event_type, actor, ts):
         template = rng.choice(("contractDetails", "invoiceData", "projectInfo", "securityClass"))
         if event_type.startswith("METADATA_TEMPLATE"):
             return None, {"metadata_template": template}, {}
@@ -639,7 +964,7 @@ class Generator:
         }
         return source, details, {}
 
-    def _sign(self, rng, event_type, actor):
+    def _sign(self, rng, event_type, actor, ts):
         f = self._file(rng)
         signer = rng.choice(self.ent.externals) if rng.random() < 0.5 else self.ent.pick_user(rng)
         details = {
@@ -648,7 +973,7 @@ class Generator:
         }
         return self._file_source(f), details, {}
 
-    def _apps(self, rng, event_type, actor):
+    def _apps(self, rng, event_type, actor, ts):
         service_id, service_name = rng.choice(SERVICES[4:])
         client_id = f"{rng.getrandbits(128):032x}"
         details = {"service_id": service_id, "service_name": service_name, "client_id": client_id}
@@ -657,7 +982,7 @@ class Generator:
             return source, details, {"actor": rng.choice(self.ent.admins)}
         return actor.mini, details, {}
 
-    def _tasks(self, rng, event_type, actor):
+    def _tasks(self, rng, event_type, actor, ts):
         source, _, _ = self._item(rng, 0.0)
         if event_type.startswith("TASK"):
             details: dict[str, Any] = {"task_id": str(rng.randrange(10**9, 10**10))}
@@ -669,7 +994,7 @@ class Generator:
             details["message"] = rng.choice(("Please review", "LGTM", "See section 3", "Thanks!"))
         return source, details, {}
 
-    def _unlisted(self, rng, event_type, actor):
+    def _unlisted(self, rng, event_type, actor, ts):
         if event_type in ("AI_QUERY", "BOX_AI_ASK"):
             source, _, _ = self._item(rng, 0.0)
             return (
@@ -755,17 +1080,10 @@ class Generator:
         elif kind == "external_collab_invite":
             guest = rng.choice(ent.externals)
             folder = rng.choice(ent.folders)
-            details = {
-                "collab_id": str(rng.randrange(10**10, 10**11)),
-                "role": "editor",
-                "is_performed_by_admin": False,
-            }
+            details = self._collab_details(str(rng.randrange(10**10, 10**11)), "Editor", False, invite=True)
+            source = self._collab_source(folder, guest.mini)
             events.append(
-                (
-                    t0,
-                    "COLLABORATION_INVITE",
-                    body(actor, self._folder_source(folder), details, accessible_by=guest.mini),
-                )
+                (t0, "COLLABORATION_INVITE", body(actor, source, details, accessible_by=guest.mini))
             )
             subject = guest.login
         elif kind == "malicious_file":
@@ -778,8 +1096,9 @@ class Generator:
                 )
             )
         elif kind == "shield_alert":
-            details = self._shield_alert_details(rng, actor, "high")
-            events.append((t0, "SHIELD_ALERT", body(actor, None, details)))
+            # created by Box (the anonymous user); `actor` is the user the alert is about
+            details, ip = self._shield_alert_details(rng, actor, "high", t0)
+            events.append((t0, "SHIELD_ALERT", body(ANONYMOUS, None, details, ip, session_id=None)))
         elif kind == "open_shared_link":
             f = rng.choice(ent.files)
             for offset, event_type in ((0, "SHARE"), (90, "ITEM_SHARED_UPDATE")):
@@ -823,3 +1142,35 @@ def _format_ts(ts: int, offsets: list[int], start: int) -> str:
 def _token(rng: random.Random, n: int) -> str:
     alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
     return "".join(rng.choice(alphabet) for _ in range(n))
+
+
+def _pacific_iso(ts: int) -> str:
+    """RFC 3339 in US-Pacific time, as Box prints timestamps inside payloads."""
+    return datetime.fromtimestamp(ts, PACIFIC).isoformat()
+
+
+def _item_path(d: Folder) -> str:
+    """Shield's `item_path`: the folder path without the root ("Finance/Payroll")."""
+    return d.name if d.parent_id == "0" else f"{d.parent_name}/{d.name}"
+
+
+def _shield_user(user: User) -> dict[str, Any]:
+    """A user as Shield payloads name one: a numeric id and `email` (not `login`)."""
+    return {"id": int(user.id), "name": user.name, "email": user.login}
+
+
+def _ip_info(rng: random.Random, ip: str, geo: tuple[str, ...], *, registrant: bool) -> dict[str, Any]:
+    country, city, region, latitude, longitude = geo
+    info: dict[str, Any] = {"ip": ip, "latitude": latitude, "longitude": longitude}
+    if registrant:
+        info["registrant"] = rng.choice(REGISTRANTS)
+    info.update({"country_code": country, "city_name": city, "region_name": region})
+    return info
+
+
+def _download_period(start: int, end: int, size: str, files: int) -> dict[str, Any]:
+    return {
+        "date_range": {"start_date": _pacific_iso(start), "end_date": _pacific_iso(end)},
+        "download_size": size,
+        "downloaded_files_count": files,
+    }

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from box_emulator.generator import DayData, Generator, ordinal_of
+from box_emulator.generator import DayData, DaySource, ordinal_of
 from box_emulator.positions import ArrivalPos, HistoryPos
 
 Segment = tuple[DayData, Sequence[int]]
@@ -43,7 +43,7 @@ class ArrivalPage:
 class DayStore:
     """Generates days on demand and keeps the most recent `capacity` of them."""
 
-    def __init__(self, generator: Generator, capacity: int) -> None:
+    def __init__(self, generator: DaySource, capacity: int) -> None:
         self.generator = generator
         self.capacity = capacity
         self._days: OrderedDict[int, DayData] = OrderedDict()

@@ -7,6 +7,15 @@ code, so every suite starts the emulator the same way.
     with running_emulator(seed=7, profile="hostile") as (emu, srv):
         ...
 
+Replay: `running_emulator(replay_events=[...Box event dicts...], now=...)` serves exactly those
+events (and nothing generated) through the normal API, with the oracle knowing exactly them; pick
+`now` after the latest `created_at` and within `retention_days` of the earliest, e.g.
+
+    events = [json.load(open(f))["event"] for f in sorted(glob("tests/fixtures/box_samples/*.json"))]
+    latest = max(datetime.fromisoformat(e["created_at"]) for e in events)
+    with running_emulator(replay_events=events, now=latest + timedelta(days=1)) as (emu, srv):
+        ...  # page admin_logs over the events' range; emu.oracle.events(...) == events
+
 `page_admin_logs` is a small reference client (retries, Retry-After, positions as strings) for
 tests that need "what a correct client gets" over HTTP.
 """
