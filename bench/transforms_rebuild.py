@@ -1,7 +1,8 @@
 """Benchmark: a full transform build over N raw events vs. the build after a 10,000-event sync.
 
-The goal (throughput issue): transforms after a 10,000-event sync take under 10% of a full
-rebuild over 10M raw events. The warehouse is made the way production makes it: the real
+The goals (SQL-layer issue): over 10M raw events, the `dbt build` after a 10,000-event sync takes at
+most 10% of a full build and at most 15 s, dbt's start-up included (the custom runner it replaced took
+67.0 s and 1.29 s). The warehouse is made the way production makes it: the real
 pipeline backfills one hour from the emulator (so `admin_logs` has the contract's exact columns
 and types), then DuckDB SQL appends N synthetic Box-shaped events spread over a year, with the
 emulator's event-type mix and per-family `source` / `additional_details` shapes. Each
@@ -136,6 +137,13 @@ def _append(path: Path, *, run: int, first: int, count: int, start: datetime, sp
     started = time.perf_counter()
     with duckdb.connect(str(path)) as con:
         slots = _slots_table(con)
+        # a load dlt recorded as complete: the SQL layer reads only those
+        con.execute(
+            "insert into box_events._dlt_loads (load_id, schema_name, status, inserted_at, "
+            "schema_version_hash) select ?, schema_name, 0, current_timestamp, schema_version_hash "
+            "from box_events._dlt_loads limit 1",
+            [load_id],
+        )
         con.execute(
             SYNTHETIC_EVENTS.format(
                 start_epoch=start.timestamp(),
