@@ -11,7 +11,8 @@
 {% macro json_text(column, path) %}{{ return(adapter.dispatch('json_text')(column, path)) }}{% endmacro %}
 {% macro default__json_text(column, path) %}({{ column }} ->> '$.{{ path }}'){% endmacro %}
 {% macro postgres__json_text(column, path) %}({{ column }} #>> '{ {{- _path_keys(path) | join(',') -}} }'){% endmacro %}
-{% macro snowflake__json_text(column, path) %}({{ column }}:{{ path | replace('.', ':') }}::string){% endmacro %}
+{#- Snowflake: `:` before the first key, then `.` and `[i]` (its documented path form) -#}
+{% macro snowflake__json_text(column, path) %}({{ column }}:{{ path }}::string){% endmacro %}
 {% macro bigquery__json_text(column, path) %}json_value({{ column }}, '$.{{ path }}'){% endmacro %}
 {% macro databricks__json_text(column, path) %}get_json_object({{ column }}, '$.{{ path }}'){% endmacro %}
 {% macro spark__json_text(column, path) %}get_json_object({{ column }}, '$.{{ path }}'){% endmacro %}
@@ -20,7 +21,7 @@
 {% macro json_value(column, path) %}{{ return(adapter.dispatch('json_value')(column, path)) }}{% endmacro %}
 {% macro default__json_value(column, path) %}({{ column }} -> '$.{{ path }}'){% endmacro %}
 {% macro postgres__json_value(column, path) %}({{ column }} #> '{ {{- _path_keys(path) | join(',') -}} }'){% endmacro %}
-{% macro snowflake__json_value(column, path) %}({{ column }}:{{ path | replace('.', ':') }}){% endmacro %}
+{% macro snowflake__json_value(column, path) %}({{ column }}:{{ path }}){% endmacro %}
 
 {#- `a.b[0].c` -> ['a', 'b', '0', 'c']: PostgreSQL's path array. -#}
 {% macro _path_keys(path) %}{{ return((path | replace('[', '.') | replace(']', '') | trim('.')).split('.')) }}{% endmacro %}
@@ -32,8 +33,10 @@
 {% macro email_domain(expression) %}{{ return(adapter.dispatch('email_domain')(expression)) }}{% endmacro %}
 {% macro default__email_domain(expression) %}nullif(lower(split_part({{ expression }}, '@', 2)), ''){% endmacro %}
 {% macro bigquery__email_domain(expression) %}nullif(lower(split({{ expression }}, '@')[safe_offset(1)]), ''){% endmacro %}
-{% macro databricks__email_domain(expression) %}nullif(lower(element_at(split({{ expression }}, '@'), 2)), ''){% endmacro %}
-{% macro spark__email_domain(expression) %}nullif(lower(element_at(split({{ expression }}, '@'), 2)), ''){% endmacro %}
+{#- element_at fails on an address without '@' when ANSI mode is on; split_part
+    returns '' there (Databricks 11.3+), try_element_at NULL (Spark 3.3+) -#}
+{% macro databricks__email_domain(expression) %}nullif(lower(split_part({{ expression }}, '@', 2)), ''){% endmacro %}
+{% macro spark__email_domain(expression) %}nullif(lower(try_element_at(split({{ expression }}, '@'), 2)), ''){% endmacro %}
 
 {#- Casts of text from JSON that turn an odd value into NULL instead of failing the build. -#}
 {% macro safe_cast(expression, type) %}{{ return(adapter.dispatch('safe_cast')(expression, type)) }}{% endmacro %}
@@ -54,6 +57,8 @@
     cast({{ expression }} as {{ type }})
   {%- endif -%}
 {%- endmacro %}
+{#- Snowflake's TIMESTAMP is TIMESTAMP_NTZ by default, which drops the offset Box writes -#}
+{% macro snowflake__safe_cast(expression, type) %}try_cast({{ expression }} as {{ 'timestamp_tz' if type == 'timestamp' else type }}){% endmacro %}
 {% macro duckdb__safe_cast(expression, type) %}try_cast({{ expression }} as {{ 'timestamptz' if type == 'timestamp' else type }}){% endmacro %}
 
 {#- The UTC calendar day of a timestamp with time zone. -#}
@@ -61,7 +66,9 @@
 {% macro default__utc_date(expression) %}cast({{ expression }} at time zone 'UTC' as date){% endmacro %}
 {% macro snowflake__utc_date(expression) %}to_date(convert_timezone('UTC', {{ expression }})){% endmacro %}
 {% macro bigquery__utc_date(expression) %}date({{ expression }}, 'UTC'){% endmacro %}
-{% macro databricks__utc_date(expression) %}to_date(to_utc_timestamp({{ expression }}, 'UTC')){% endmacro %}
+{#- Databricks: convert_timezone('UTC', ts) is the UTC wall clock whatever the session time zone
+    (Databricks 13.3+); to_date(ts) alone would follow the session's zone -#}
+{% macro databricks__utc_date(expression) %}to_date(convert_timezone('UTC', {{ expression }})){% endmacro %}
 {% macro spark__utc_date(expression) %}to_date({{ expression }}){% endmacro %}
 
 {#- The start of the UTC hour of a timestamp with time zone (for per-hour counts). -#}
@@ -69,7 +76,7 @@
 {% macro default__utc_hour(expression) %}date_trunc('hour', {{ expression }} at time zone 'UTC'){% endmacro %}
 {% macro snowflake__utc_hour(expression) %}date_trunc('hour', convert_timezone('UTC', {{ expression }})){% endmacro %}
 {% macro bigquery__utc_hour(expression) %}timestamp_trunc({{ expression }}, hour, 'UTC'){% endmacro %}
-{% macro databricks__utc_hour(expression) %}date_trunc('HOUR', {{ expression }}){% endmacro %}
+{% macro databricks__utc_hour(expression) %}date_trunc('HOUR', convert_timezone('UTC', {{ expression }})){% endmacro %}
 {% macro spark__utc_hour(expression) %}date_trunc('HOUR', {{ expression }}){% endmacro %}
 
 {#- A sorted comma list of the distinct values of a text column (the event ids behind a finding). -#}
@@ -109,7 +116,8 @@
 {% macro day_spine(first, last) %}{{ return(adapter.dispatch('day_spine')(first, last)) }}{% endmacro %}
 {% macro default__day_spine(first, last) %}select cast(d as date) as day from generate_series(cast({{ first }} as date), cast({{ last }} as date), interval 1 day) as t(d){% endmacro %}
 {% macro postgres__day_spine(first, last) %}select cast(d as date) as day from generate_series(cast({{ first }} as date), cast({{ last }} as date), interval '1 day') as t(d){% endmacro %}
-{% macro snowflake__day_spine(first, last) %}select dateadd(day, seq4(), {{ first }}) as day from table(generator(rowcount => 36600)) qualify day <= {{ last }}{% endmacro %}
+{#- Snowflake: SEQ4() may leave gaps, ROW_NUMBER() over it does not -#}
+{% macro snowflake__day_spine(first, last) %}select dateadd(day, row_number() over (order by seq4()) - 1, {{ first }}) as day from table(generator(rowcount => 36600)) qualify day <= {{ last }}{% endmacro %}
 {% macro bigquery__day_spine(first, last) %}select day from unnest(generate_date_array({{ first }}, {{ last }})) as day{% endmacro %}
 {% macro databricks__day_spine(first, last) %}select explode(sequence({{ first }}, {{ last }}, interval 1 day)) as day{% endmacro %}
 {% macro spark__day_spine(first, last) %}select explode(sequence({{ first }}, {{ last }}, interval 1 day)) as day{% endmacro %}

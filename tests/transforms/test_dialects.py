@@ -12,9 +12,7 @@ executed for real by the other transform tests."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
 import pytest
@@ -37,6 +35,8 @@ class Dialect:
     """Function names (as written, lower case) the warehouse has not got."""
     types: dict[str, str] = field(default_factory=dict)
     """Type names after `AS` (in a cast) the warehouse has not got."""
+    date_parts: dict[str, str] = field(default_factory=dict)
+    """`extract(<part> from ...)` parts the warehouse has not got."""
     operators: dict[str, str] = field(default_factory=dict)
     """Operators, as sqlglot tokenizes them, that do not mean JSON access there."""
     wrapped: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -105,6 +105,7 @@ DIALECTS: dict[str, Dialect] = {
             "to_hex": _BIGQUERY_ONLY + "; Snowflake's MD5 already returns hex",
             "generate_series": "no GENERATE_SERIES in Snowflake: TABLE(GENERATOR(ROWCOUNT => n))",
         },
+        date_parts={"isodow": "no ISODOW date part in Snowflake: DAYOFWEEKISO"},
         operators={
             "->>": "in Snowflake `->>` chains statements (flow operator), it is not JSON access",
             "#>": _POSTGRES_JSON,
@@ -130,6 +131,10 @@ DIALECTS: dict[str, Dialect] = {
             "convert_timezone": _SNOWFLAKE_ONLY + "; BigQuery takes the zone as an argument: DATE(ts, 'UTC')",
             "to_date": "no TO_DATE in BigQuery: DATE(ts, 'UTC')",
             "generate_series": "no GENERATE_SERIES in BigQuery: GENERATE_DATE_ARRAY",
+        },
+        date_parts={
+            "isodow": "no ISODOW date part in BigQuery: DAYOFWEEK counts from Sunday = 1, "
+            "so MOD(EXTRACT(DAYOFWEEK FROM d) + 5, 7) + 1"
         },
         types={
             "varchar": "no VARCHAR in BigQuery: STRING",
@@ -167,6 +172,7 @@ DIALECTS: dict[str, Dialect] = {
             "index is out of range: try_element_at, or split_part for strings",
         },
         types={"timestamptz": "no TIMESTAMPTZ in Databricks: TIMESTAMP"},
+        date_parts={"isodow": "no ISODOW field in Databricks: DAYOFWEEK_ISO (or DOW_ISO)"},
         operators={
             "->>": _POSTGRES_JSON,
             "#>": _POSTGRES_JSON,
@@ -174,6 +180,12 @@ DIALECTS: dict[str, Dialect] = {
         },
     ),
 }
+
+PENDING: tuple[tuple[str, str, str], ...] = tuple(
+    (target, "dim_date", "extract(isodow from ...)") for target in ("snowflake", "bigquery", "databricks")
+)
+"""(target, model, start of the finding): known findings that need a change in a model rather than
+in a dispatched macro (dim_date's ISO day of week has no macro yet)."""
 
 _JSON_ARROW_BEFORE_STRING = "->"
 """`x -> '$.a'`: the DuckDB JSON arrow (a lambda arrow is never followed by a string literal)."""
@@ -256,18 +268,10 @@ def compile_target(target: str, workdir: Path) -> Compiled:
     )
 
 
-@pytest.fixture(scope="module")
-def compilations(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Future[Compiled]]]:
-    """One parse and two compiles per target for the whole module, the targets side by side (each
-    in its own process: dbt's parse is most of the time, and one process runs one dbt at a time)."""
-    root = tmp_path_factory.mktemp("dbt_dialects")
-    with ProcessPoolExecutor(max_workers=len(DIALECTS), mp_context=get_context("spawn")) as pool:
-        yield {target: pool.submit(compile_target, target, root / target) for target in DIALECTS}
-
-
 @pytest.fixture(scope="module", params=sorted(DIALECTS))
-def compiled(request: pytest.FixtureRequest, compilations: dict[str, Future[Compiled]]) -> Compiled:
-    return compilations[request.param].result(timeout=240)
+def compiled(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Compiled:
+    """One parse and two compiles per target for the whole module (the parse is most of the time)."""
+    return compile_target(request.param, tmp_path_factory.mktemp(f"dbt_{request.param}"))
 
 
 def _each_model(compiled: Compiled) -> Iterator[tuple[str, str, str]]:
@@ -318,13 +322,26 @@ def test_every_model_parses_in_the_target_dialect(compiled: Compiled):
 
 
 def test_no_model_calls_what_the_target_lacks(compiled: Compiled):
+    """Fails on any finding; when the only findings are the ones PENDING names, the test is an
+    expected failure until the model is changed (and fails again once an entry matches nothing)."""
     dialect = DIALECTS[compiled.target]
-    problems = [
-        f"{compiled.target}, {form} form: {name}: {finding}"
+    findings = [
+        (name, f"{compiled.target}, {form} form: {name}: {finding}", finding)
         for form, name, sql in _each_model(compiled)
         for finding in denied(sql, compiled.target, dialect)
     ]
+    pending = {(model, start) for target, model, start in PENDING if target == compiled.target}
+    known = [
+        line
+        for name, line, finding in findings
+        if any(name == m and finding.startswith(s) for m, s in pending)
+    ]
+    problems = [line for _, line, _ in findings if line not in known]
     assert not problems, "\n".join(problems)
+    stale = [f"{m}: {s}" for m, s in sorted(pending) if not any(f"{m}: {s}" in line for line in known)]
+    assert not stale, f"{compiled.target}: fixed, remove from PENDING: {stale}"
+    if known:
+        pytest.xfail("waiting for a model change (PENDING):\n" + "\n".join(sorted(set(known))))
 
 
 def test_incremental_strategies_exist_on_the_target(compiled: Compiled, request: pytest.FixtureRequest):
@@ -367,6 +384,10 @@ def denied(sql: str, dialect_name: str, dialect: Dialect) -> list[str]:
             )
             if not wrapped:
                 findings.append(f"{word}() outside {outer}(): {reason}")
+        if word == "extract" and calls and i + 2 < len(tokens):
+            part = tokens[i + 2].text.lower()
+            if part in dialect.date_parts:
+                findings.append(f"extract({part} from ...): {dialect.date_parts[part]}")
         if before is not None and before.token_type == TokenType.ALIAS and word in dialect.types:
             findings.append(f"type {word}: {dialect.types[word]}")
         if token.text in dialect.operators and not _is_string(token):
