@@ -32,8 +32,9 @@ class Model:
 
 
 def event_type_view(event_type: str, dataset: str = "box_events") -> str:
-    """`FAILED_LOGIN` -> `box_events_by_event_type.audit_failed_login`."""
-    return f"{dataset}{EVENT_TYPE_SCHEMA_SUFFIX}.audit_{event_type.lower()}"
+    """`FAILED_LOGIN` -> `box_events_by_event_type.audit_failed_login` (cut at 63 characters, the
+    longest name PostgreSQL keeps, on every warehouse alike)."""
+    return f"{dataset}{EVENT_TYPE_SCHEMA_SUFFIX}.{f'audit_{event_type.lower()}'[:63]}"
 
 
 @cache

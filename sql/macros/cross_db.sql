@@ -125,3 +125,11 @@
 {#- The current time (for "open now", "expired"). -#}
 {% macro now_utc() %}{{ return(adapter.dispatch('now_utc')()) }}{% endmacro %}
 {% macro default__now_utc() %}current_timestamp{% endmacro %}
+
+{#- ISO day of the week of a date: Monday 1 … Sunday 7. -#}
+{% macro iso_day_of_week(expression) %}{{ return(adapter.dispatch('iso_day_of_week')(expression)) }}{% endmacro %}
+{% macro default__iso_day_of_week(expression) %}extract(isodow from {{ expression }}){% endmacro %}
+{% macro snowflake__iso_day_of_week(expression) %}dayofweekiso({{ expression }}){% endmacro %}
+{% macro bigquery__iso_day_of_week(expression) %}mod(extract(dayofweek from {{ expression }}) + 5, 7) + 1{% endmacro %}
+{% macro databricks__iso_day_of_week(expression) %}extract(dayofweek_iso from {{ expression }}){% endmacro %}
+{% macro spark__iso_day_of_week(expression) %}extract(dayofweek_iso from {{ expression }}){% endmacro %}

@@ -1,21 +1,23 @@
 {#- One view per catalogued event type (see models/audit/audit_event_types.sql); the catalog is read
     from the seed at run time, so adding a type is a one-line change to the CSV. The views select `*`
-    from their audit table, so they follow its columns by themselves: they are made again only on a
-    full refresh (which a catalog change triggers) or when some are missing. -#}
+    from their audit table, so they follow its columns by themselves (names are cut at 63 characters,
+    PostgreSQL's limit, on every warehouse alike): they are made again only on a full refresh (which a
+    catalog change triggers) or when some are missing. Returns the DDL, which dbt runs as the model's
+    post-hook inside the model's own transaction. -#}
 {% macro create_event_type_views() %}
-  {% if execute %}
-    {% set schema = target.schema ~ '_by_event_type' %}
-    {% set rows = run_query('select event_type, category from ' ~ ref('box_event_types')) %}
-    {% set existing = run_query(
-        "select count(*) from information_schema.tables where table_schema = '" ~ schema ~ "'"
-    ).columns[0].values()[0] %}
-    {% if flags.FULL_REFRESH or existing != rows | length %}
-      {% do adapter.create_schema(api.Relation.create(database=target.database, schema=schema)) %}
-      {% for row in rows %}
-        {% set view = api.Relation.create(database=this.database, schema=schema, identifier='audit_' ~ row[0] | lower, type='view') %}
-        {% set source = api.Relation.create(database=this.database, schema=this.schema, identifier='audit_' ~ row[1]) %}
-        {% do run_query('drop view if exists ' ~ view ~ '; create view ' ~ view ~ ' as select * from ' ~ source ~ " where event_type = '" ~ row[0] ~ "'") %}
-      {% endfor %}
-    {% endif %}
-  {% endif %}
+  {% if not execute %}{{ return('') }}{% endif %}
+  {% set schema = target.schema ~ '_by_event_type' %}
+  {% set rows = run_query('select event_type, category from ' ~ ref('box_event_types')) %}
+  {% set existing = run_query(
+      "select count(*) from information_schema.tables where table_schema = '" ~ schema ~ "'"
+  ).columns[0].values()[0] %}
+  {% if not flags.FULL_REFRESH and existing == rows | length %}{{ return('') }}{% endif %}
+  {% set statements = ['create schema if not exists ' ~ adapter.quote(schema)] %}
+  {% for row in rows %}
+    {% set view = api.Relation.create(database=this.database, schema=schema, identifier=('audit_' ~ row[0] | lower)[:63], type='view') %}
+    {% set source = api.Relation.create(database=this.database, schema=this.schema, identifier='audit_' ~ row[1]) %}
+    {% do statements.append('drop view if exists ' ~ view) %}
+    {% do statements.append('create view ' ~ view ~ ' as select * from ' ~ source ~ " where event_type = '" ~ row[0] ~ "'") %}
+  {% endfor %}
+  {{ return(statements | join(';\n')) }}
 {% endmacro %}

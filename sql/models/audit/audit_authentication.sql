@@ -1,4 +1,5 @@
 -- Logins: successful and failed, admin logins into users' accounts, new devices, two-factor changes.
+{{ config(**per_event_incremental()) }}
 {% set d = 'e.additional_details' %}
 {{ audit_table('authentication', {
     'failure_reason': json_text(d, 'failure_reason'),

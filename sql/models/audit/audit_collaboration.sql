@@ -1,6 +1,7 @@
 -- Collaborations: invitations, acceptances, role changes and removals on folders and files.
 -- `collaborator_*` is who was given access (a user or a group); `expires_at` when the collaboration
 -- ends.
+{{ config(**per_event_incremental()) }}
 {% set d = 'e.additional_details' %}
 {{ audit_table('collaboration', {
     'collaboration_id': json_text(d, 'collab_id'),

@@ -1,4 +1,5 @@
 -- Content changes: uploads, edits, copies, moves, renames, deletes, restores, versions, locks.
+{{ config(**per_event_incremental()) }}
 {% set d = 'e.additional_details' %}
 {{ audit_table('content_changes', {
     'file_size_bytes': safe_cast(json_text(d, 'size'), 'bigint'),

@@ -13,6 +13,6 @@ select
     category,
     severity,
     description,
-    'audit_' || lower(event_type) as view_name,
+    substring('audit_' || lower(event_type), 1, 63) as view_name,
     'audit_' || category as audit_table
 from {{ ref('box_event_types') }}

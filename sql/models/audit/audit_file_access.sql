@@ -1,5 +1,6 @@
 -- File access: downloads, previews, opens, watermarked downloads. `is_via_shared_link` marks access
 -- through a shared link.
+{{ config(**per_event_incremental()) }}
 {% set d = 'e.additional_details' %}
 {{ audit_table('file_access', {
     'file_size_bytes': safe_cast(json_text(d, 'size'), 'bigint'),

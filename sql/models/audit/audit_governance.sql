@@ -1,4 +1,5 @@
 -- Governance: retention and legal hold policies, metadata templates and instances, classification.
+{{ config(**per_event_incremental()) }}
 {% set d = 'e.additional_details' %}
 {{ audit_table('governance', {
     'policy_id': json_text(d, 'policy_id'),

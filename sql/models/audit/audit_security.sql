@@ -3,6 +3,7 @@
 -- anonymous user 2): the person it is about is `subject_user_*`, taken from
 -- `shield_alert.user` (a numeric id and an email in real alerts), and `shield_ip_*` is where the
 -- alert's activity came from (`ip_info`).
+{{ config(**per_event_incremental()) }}
 {% set d = 'e.additional_details' %}
 {% set alert = 'shield_alert' %}
 {% set shield_email = 'coalesce(' ~ json_text(d, alert ~ '.user.email') ~ ', ' ~ json_text(d, alert ~ '.user.login') ~ ')' %}
@@ -20,11 +21,12 @@
     'shield_alert_user_login': 'lower(' ~ shield_email ~ ')',
     'subject_user_id': 'coalesce(' ~ json_text(d, alert ~ '.user.id') ~ ', case when not e.actor_is_anonymous then e.actor_id end)',
     'subject_user_login': 'coalesce(lower(' ~ shield_email ~ '), e.actor_login)',
-    'shield_ip_address': 'coalesce(' ~ json_text(d, alert ~ '.alert_summary.alert_activities[0].ip_info.ip') ~ ', ' ~ json_text(d, alert ~ '.alert_summary.ip_info.ip') ~ ')',
-    'shield_ip_country': 'coalesce(' ~ json_text(d, alert ~ '.alert_summary.alert_activities[0].ip_info.country') ~ ', ' ~ json_text(d, alert ~ '.alert_summary.ip_info.country') ~ ')',
-    'shield_ip_region': 'coalesce(' ~ json_text(d, alert ~ '.alert_summary.alert_activities[0].ip_info.region') ~ ', ' ~ json_text(d, alert ~ '.alert_summary.ip_info.region') ~ ')',
-    'shield_ip_city': 'coalesce(' ~ json_text(d, alert ~ '.alert_summary.alert_activities[0].ip_info.city') ~ ', ' ~ json_text(d, alert ~ '.alert_summary.ip_info.city') ~ ')',
-    'shield_ip_registrant': 'coalesce(' ~ json_text(d, alert ~ '.alert_summary.alert_activities[0].ip_info.registrant') ~ ', ' ~ json_text(d, alert ~ '.alert_summary.ip_info.registrant') ~ ')',
+    'shield_ip_address': shield_ip_info('ip'),
+    'shield_ip_country': shield_ip_info('country_code', 'country'),
+    'shield_ip_region': shield_ip_info('region_name', 'region'),
+    'shield_ip_city': shield_ip_info('city_name', 'city'),
+    'shield_ip_registrant': shield_ip_info('registrant'),
+    'shield_malware_name': 'coalesce(' ~ json_text(d, alert ~ '.alert_summary.malware_info.threat_info.threat_name') ~ ', ' ~ json_text(d, alert ~ '.malware_info.malware_name') ~ ', ' ~ json_text(d, alert ~ '.alert_summary.malware_info.malware_name') ~ ')',
     'shield_policy_name': json_text(d, 'shield_policy_name'),
     'justification': json_text(d, 'justification'),
     'malware_name': json_text(d, 'malware_name'),

@@ -1,5 +1,6 @@
 -- Shared links: created, removed, settings changed, expirations set or extended. `shared_link_access`
 -- is who can open the link: open (anyone), company, or collaborators.
+{{ config(**per_event_incremental()) }}
 {% set d = 'e.additional_details' %}
 {{ audit_table('sharing', {
     'shared_link_id': json_text(d, 'shared_link_id'),

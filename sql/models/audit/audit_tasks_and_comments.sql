@@ -1,4 +1,5 @@
 -- Tasks and comments.
+{{ config(**per_event_incremental()) }}
 {% set d = 'e.additional_details' %}
 {{ audit_table('tasks_and_comments', {
     'task_id': json_text(d, 'task_id'),

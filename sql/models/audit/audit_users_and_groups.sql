@@ -2,6 +2,7 @@
 -- to groups (`group_folder_*`). Box names the group of a membership event in `additional_details`
 -- (`group_id`, `group_name`) with the member as the event's source; an event whose source is the
 -- group itself is read too.
+{{ config(**per_event_incremental()) }}
 {% set d = 'e.additional_details' %}
 {% set is_group_event = "e.event_type like 'GROUP%'" %}
 {{ audit_table('users_and_groups', {

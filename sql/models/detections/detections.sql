@@ -1,6 +1,6 @@
 -- Every detection in one table, for alerting and triage. One row per finding, with a stable
 -- `detection_id` (a hash of the rule and the events it is built on).
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='occurred_on') }}
+{{ config(**day_local_incremental()) }}
 with findings as (
     select * from {{ ref('detect_mass_download') }}
     union all

@@ -12,8 +12,8 @@ select
     days.day,
     extract(year from days.day) as year,
     extract(month from days.day) as month,
-    extract(isodow from days.day) as iso_day_of_week,
-    extract(isodow from days.day) in (6, 7) as is_weekend,
+    {{ iso_day_of_week('days.day') }} as iso_day_of_week,
+    {{ iso_day_of_week('days.day') }} in (6, 7) as is_weekend,
     coalesce(counts.events, 0) as events
 from days
 left join (

@@ -2,7 +2,7 @@
 -- folder permissions and collaborator roles, Box support access, app authorizations,
 -- external collaboration settings, and admins logging in as users. One row per event, with
 -- what changed (`previous_value` -> `new_value`) and whom it was done to (`target`).
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='occurred_on') }}
+{{ config(**day_local_incremental()) }}
 select
     occurred_on, occurred_at, event_id, event_type, severity, actor_id, actor_login,
     coalesce(target_user_login, group_name, item_name) as target,

@@ -1,6 +1,6 @@
 -- Access by anonymous users (Box user id 2): people who opened content through a shared link
 -- without logging in. One row per event.
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='occurred_on') }}
+{{ config(**day_local_incremental()) }}
 select
     occurred_on,
     occurred_at,

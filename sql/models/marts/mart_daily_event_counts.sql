@@ -1,5 +1,5 @@
 -- Events per UTC day, category and event type: the backbone of activity dashboards.
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='occurred_on') }}
+{{ config(**day_local_incremental()) }}
 select
     occurred_on,
     category,

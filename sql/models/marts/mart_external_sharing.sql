@@ -1,6 +1,6 @@
 -- Content exposed outside the company: shared links opened to anyone, and collaborations
 -- granted to people whose email domain is not one of `company_domains`.
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='occurred_on') }}
+{{ config(**day_local_incremental()) }}
 select
     occurred_on,
     occurred_at,

@@ -1,6 +1,6 @@
 -- One row per user and UTC day: what each person did, from where, and how much.
 -- Anonymous shared-link visitors (actor id 2) appear as one row per day.
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='occurred_on') }}
+{{ config(**day_local_incremental()) }}
 select
     occurred_on,
     actor_id,

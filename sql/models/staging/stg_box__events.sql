@@ -3,6 +3,7 @@
 -- columns; the category and severity from the event-type catalog (`box_event_types`; a type missing
 -- from the catalog lands in `uncategorized`); `additional_details` kept whole as JSON for the audit
 -- tables to unpack. Only rows of loads dlt recorded as complete are read.
+{{ config(**per_event_incremental()) }}
 with events as (
     select
         e.*,
