@@ -192,7 +192,11 @@ def invoke_dbt(
         "--quiet",
     ]
     with _environment({**target.environment, "DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}):
-        outcome = dbtRunner().invoke(args)
+        try:
+            outcome = dbtRunner().invoke(args)
+        finally:
+            if target.adapter == "duckdb":
+                _close_dbt_duckdb()
     if outcome.exception is not None:
         message = str(outcome.exception).strip().splitlines()
         raise TransformFailed([f"dbt: {message[0] if message else type(outcome.exception).__name__}"])
@@ -201,6 +205,20 @@ def invoke_dbt(
     if failures:
         raise TransformFailed(failures)
     return [_model_run(r) for r in results if r.node.resource_type in ("model", "seed")]
+
+
+def _close_dbt_duckdb() -> None:
+    """dbt-duckdb keeps its database open for the life of the process; DuckDB then refuses the
+    pipeline's own connection to the same file ("a different configuration than existing
+    connections"), so the next load or `status` in this process would fail. Close it after each run."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            try:
+                DuckDBConnectionManager._ENV.close()
+            finally:
+                DuckDBConnectionManager._ENV = None
 
 
 def _failure_line(result: Any) -> str:

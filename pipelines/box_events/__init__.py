@@ -255,8 +255,11 @@ def _ledger_row(done: WindowDone, filter_key: str, kind: str, run_id: str) -> di
 TABLE_HINTS = {
     EVENTS_TABLE: dlt.mark.make_hints(
         table_name=EVENTS_TABLE,
-        # staging holds no duplicate event_id (see fetch.FirstSightings): dlt skips its dedup step
-        write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
+        # the merge keeps dlt's own dedup step even though each checkpoint stages an event_id once
+        # (fetch.FirstSightings): a load killed after its copy into staging committed but before
+        # dlt marked the job done copies the same file again on resume, so staging can hold every
+        # row twice, and only the merge's dedup keeps that from doubling the events
+        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
         primary_key="event_id",
         columns=EVENTS_COLUMNS,
     ),

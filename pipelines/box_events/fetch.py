@@ -51,9 +51,9 @@ class FirstSightings:
     """Keeps the rows whose `event_id` this checkpoint has not loaded yet, across all its windows.
 
     Box documents admin_logs as free of duplicates, but "nothing twice" must not depend on Box
-    behaving: a server that sends one event in two windows (with two different `created_at`) would
-    otherwise load it twice, because each dlt run declares its staging data deduplicated and the
-    merge then skips its costly dedup step. Shared by the threads of one checkpoint (one dlt run);
+    behaving: a server may send one event in two windows (with two different `created_at`). The
+    merge's own dedup would also catch that; dropping the repeat here keeps staging small and the
+    promise independent of any one layer. Shared by the threads of one checkpoint (one dlt run);
     memory: the ids of one checkpoint, which `events_per_run` bounds (about 25 MB at 250k events).
     Duplicates across checkpoints are harmless: each is its own merge, which replaces the row."""
 

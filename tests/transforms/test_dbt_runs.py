@@ -1,0 +1,86 @@
+"""What a user of `boxevents transform` and `boxevents docs` sees: a failing data test is one line
+per test and leaves the load committed; the docs page documents every model offline."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from typer.testing import CliRunner
+
+from box_emulator import ManualClock
+from box_emulator.testing import running_emulator
+from pipelines import jobs
+from pipelines.cli import app
+from tests.conftest import NOW, api_for
+from transforms import TransformFailed, run_transforms
+from transforms.project import list_models
+
+
+@pytest.fixture
+def small(tmp_path):
+    pipeline = jobs.make_pipeline(duckdb_path=tmp_path / "w.duckdb", pipelines_dir=tmp_path / "pipelines")
+    with running_emulator(clock=ManualClock(NOW), events_per_day=300) as (emu, srv):
+        jobs.backfill(pipeline, start=NOW - timedelta(days=2), end=NOW - timedelta(days=1),
+                      api=api_for(srv, emu.config), now=NOW)  # fmt: skip
+    run_transforms(pipeline)
+    return tmp_path, pipeline
+
+
+def test_a_failing_data_test_is_one_line_per_test_and_the_load_stays(small):
+    root, pipeline = small
+    with pipeline.sql_client() as client:
+        raw, loads = (
+            client.make_qualified_table_name("admin_logs"),
+            client.make_qualified_table_name("_dlt_loads"),
+        )
+        client.execute_sql(  # a load that brought one event twice: staging's unique test must catch it
+            f"insert into {loads} (load_id, schema_name, status, inserted_at, schema_version_hash) "
+            f"select '9999999999.1', schema_name, 0, inserted_at, schema_version_hash from {loads} limit 1"
+        )
+        for _ in range(2):
+            client.execute_sql(
+                f"insert into {raw} by name select * replace ('9999999999.1' as _dlt_load_id, "
+                f"'dup-1' as event_id) from {raw} limit 1"
+            )
+        before = client.execute_sql(f"select count(*) from {raw}")[0][0]
+    with pytest.raises(TransformFailed) as failed:
+        run_transforms(pipeline)
+    assert any(
+        line.startswith("data test unique_stg_box__events_event_id failed") for line in failed.value.lines
+    )
+    result = CliRunner().invoke(
+        app,
+        ["transform", "--duckdb-path", str(root / "w.duckdb"), "--pipelines-dir", str(root / "pipelines")],
+    )
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert lines[0].startswith("error: the transforms failed") and "Traceback" not in result.output
+    assert any(line.startswith("data test unique_stg_box__events_event_id failed") for line in lines[1:])
+    with pipeline.sql_client() as client:
+        assert client.execute_sql(f"select count(*) from {raw}")[0][0] == before
+
+
+def test_the_docs_page_documents_every_model_and_opens_offline(small):
+    root, _ = small
+    out = root / "docs.html"
+    result = CliRunner().invoke(
+        app,
+        [
+            "docs",
+            "--out",
+            str(out),
+            "--duckdb-path",
+            str(root / "w.duckdb"),
+            "--pipelines-dir",
+            str(root / "pipelines"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    page = out.read_text()
+    for model in list_models():
+        assert f'"{model.name}"' in page or f"model.box_audit.{model.name}" in page, model.name
+    assert "subject_user_login" in page and "One row per Box user" in page
+    assert '<script src="http' not in page and '<link href="http' not in page, (
+        "the page loads something from the network"
+    )
