@@ -189,7 +189,11 @@ def invoke_dbt(
         str(work / "logs"),
         "--vars",
         json.dumps(variables),
-        "--quiet",
+        # dbt's own lines stay in its log file (the pipeline's working folder); the user gets ours
+        "--log-level",
+        "none",
+        "--log-level-file",
+        "info",
     ]
     with _environment({**target.environment, "DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}):
         try:

@@ -21,6 +21,12 @@ from transforms.catalog import load_catalog
 
 SAMPLES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "box_samples"
 SAMPLES = {p.stem: json.loads(p.read_text())["event"] for p in sorted(SAMPLES_DIR.glob("*.json"))}
+ODD = {
+    **SAMPLES["08_download"],
+    "event_id": "odd-values-0001",
+    "additional_details": {**(SAMPLES["08_download"].get("additional_details") or {}), "size": "about 2 MB"},
+}
+"""A download whose `size` is not a number: one odd value must become NULL, never fail the build."""
 TIMES = [datetime.fromisoformat(e["created_at"]) for e in SAMPLES.values()]
 START = min(TIMES).replace(hour=0, minute=0, second=0) - timedelta(days=1)
 END = max(TIMES) + timedelta(days=1)
@@ -36,9 +42,11 @@ def _build(root: Path, destination: str = "duckdb", credentials: Any = None):
         pipeline_name=f"contract_{root.name}",
     )
     now = END + timedelta(days=1)
-    with running_emulator(clock=ManualClock(now), replay_events=list(SAMPLES.values())) as (emu, srv):
+    with running_emulator(clock=ManualClock(now), replay_events=[*SAMPLES.values(), ODD]) as (emu, srv):
         jobs.backfill(pipeline, start=START, end=END, api=api_for(srv, emu.config), now=now)
-        assert emu.oracle.event_ids(START, END) == {e["event_id"] for e in SAMPLES.values()}
+        assert emu.oracle.event_ids(START, END) == {e["event_id"] for e in SAMPLES.values()} | {
+            ODD["event_id"]
+        }
     run_transforms(pipeline)
     return pipeline
 
@@ -71,7 +79,7 @@ def _item(source: dict[str, Any]) -> tuple[str | None, str | None]:
 
 def test_every_sample_is_staged_with_its_actor_item_and_category(contract):
     staged = _rows(contract, "select * from stg_box__events")
-    assert set(staged) == {e["event_id"] for e in SAMPLES.values()}
+    assert set(staged) == {e["event_id"] for e in SAMPLES.values()} | {ODD["event_id"]}
     for name, event in SAMPLES.items():
         row = staged[event["event_id"]]
         actor = event.get("created_by") or {}
@@ -153,9 +161,16 @@ def test_every_sample_lands_in_exactly_one_audit_table_and_builds_the_dimensions
     for category in categories:
         for event_id in _rows(contract, f"select event_id from audit_{category}"):
             landed[event_id] = landed.get(event_id, 0) + 1
-    assert landed == {e["event_id"]: 1 for e in SAMPLES.values()}
+    assert landed == {e["event_id"]: 1 for e in [*SAMPLES.values(), ODD]}
     users = _rows(contract, "select user_id, login from dim_users")
     for event in SAMPLES.values():
         actor = event.get("created_by") or {}
         if actor.get("id") not in (None, "2"):
             assert actor["id"] in users
+
+
+def test_an_odd_value_becomes_null_instead_of_failing_the_build(contract):
+    rows = _rows(contract, "select event_id, file_size_bytes from audit_file_access")
+    assert rows[ODD["event_id"]]["file_size_bytes"] is None
+    size = SAMPLES["08_download"]["additional_details"]["size"]
+    assert rows[SAMPLES["08_download"]["event_id"]]["file_size_bytes"] == size
