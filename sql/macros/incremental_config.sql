@@ -22,3 +22,11 @@
   {% endif %}
   {{ return({'materialized': 'incremental', 'incremental_strategy': 'delete+insert', 'unique_key': 'occurred_on'}) }}
 {% endmacro %}
+
+{#- Entity models (dimensions): one row per `key`, replaced for the keys a new load touched. -#}
+{% macro per_key_incremental(key) %}
+  {% if target.type in ('bigquery', 'databricks', 'spark') %}
+    {{ return({'materialized': 'incremental', 'incremental_strategy': 'merge', 'unique_key': key}) }}
+  {% endif %}
+  {{ return({'materialized': 'incremental', 'incremental_strategy': 'delete+insert', 'unique_key': key}) }}
+{% endmacro %}

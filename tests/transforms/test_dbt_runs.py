@@ -84,3 +84,33 @@ def test_the_docs_page_documents_every_model_and_opens_offline(small):
     assert '<script src="http' not in page and '<link href="http' not in page, (
         "the page loads something from the network"
     )
+
+
+def test_a_dbt_user_can_build_the_project_by_hand_with_the_committed_profile(small, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root, _ = small
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    sql = Path(__file__).resolve().parents[2] / "sql"
+    result = subprocess.run(
+        [
+            dbt,
+            "build",
+            "--profiles-dir",
+            ".",
+            "--target-path",
+            str(tmp_path / "t"),
+            "--log-path",
+            str(tmp_path / "l"),
+        ],
+        cwd=sql,
+        env={**os.environ, "DESTINATION__DUCKDB__CREDENTIALS": str(root / "w.duckdb"), "DO_NOT_TRACK": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "Completed successfully" in result.stdout and "ERROR=0" in result.stdout

@@ -2,27 +2,35 @@
 -- of a user change, a group member, a collaborator, the subject of a Shield alert): the newest login
 -- and name seen, first and last activity as an actor, the admin role now (from the newest admin role
 -- change), when Box recorded the user's creation and deletion, and whether the login is external.
--- The anonymous user (id 2) is not a person and is left out.
-with sightings as (
-    select actor_id as user_id, actor_login as login, actor_name as name, occurred_at, true as as_actor
+-- The anonymous user (id 2) is not a person and is left out. Incremental by user: a load rebuilds
+-- the rows of the users it touched.
+{{ config(**per_key_incremental('user_id')) }}
+with all_sightings as (
+    select actor_id as user_id, actor_login as login, actor_name as name, occurred_at, true as as_actor,
+        _dlt_load_id
     from {{ ref('stg_box__events') }}
     where actor_id is not null and not actor_is_anonymous
     union all
-    select target_user_id, target_user_login, cast(null as {{ text_type() }}), occurred_at, false
+    select target_user_id, target_user_login, cast(null as {{ text_type() }}), occurred_at, false, _dlt_load_id
     from {{ ref('audit_users_and_groups') }}
     where target_user_id is not null
     union all
-    select group_member_id, group_member_login, cast(null as {{ text_type() }}), occurred_at, false
+    select group_member_id, group_member_login, cast(null as {{ text_type() }}), occurred_at, false, _dlt_load_id
     from {{ ref('audit_users_and_groups') }}
     where group_member_id is not null
     union all
-    select collaborator_id, collaborator_login, collaborator_name, occurred_at, false
+    select collaborator_id, collaborator_login, collaborator_name, occurred_at, false, _dlt_load_id
     from {{ ref('audit_collaboration') }}
     where collaborator_id is not null and coalesce(collaborator_type, 'user') = 'user'
     union all
-    select subject_user_id, subject_user_login, shield_alert_user_name, occurred_at, false
+    select subject_user_id, subject_user_login, shield_alert_user_name, occurred_at, false, _dlt_load_id
     from {{ ref('audit_security') }}
     where subject_user_id is not null and event_type = 'SHIELD_ALERT'
+),
+
+sightings as (
+    select * from all_sightings
+    where true {{- only_touched_keys('user_id', "select user_id from all_sightings where _dlt_load_id > " ~ newest_seen_load()) }}
 ),
 
 newest_login as (
@@ -54,7 +62,8 @@ activity as (
         max(case when as_actor then occurred_at end) as last_active_at,
         min(occurred_at) as first_seen_at,
         max(occurred_at) as last_seen_at,
-        max(name) as any_name
+        max(name) as any_name,
+        max(_dlt_load_id) as _dlt_load_id
     from sightings
     group by user_id
 )
@@ -73,7 +82,8 @@ select
     coalesce(r.new_admin_role in ('admin', 'coadmin'), false) and l.deleted_at is null as is_admin_now,
     l.created_at,
     l.deleted_at,
-    l.deleted_at is not null as is_deleted
+    l.deleted_at is not null as is_deleted,
+    a._dlt_load_id
 from activity as a
 left join newest_login as n on n.user_id = a.user_id and n.rank = 1
 left join admin_roles as r on r.user_id = a.user_id and r.rank = 1
