@@ -46,3 +46,17 @@
 {% macro newest_seen_load() -%}
   {%- if is_incremental() -%}(select coalesce(max(_dlt_load_id), '') from {{ this }}){%- else -%}''{%- endif -%}
 {%- endmacro %}
+
+{#- `new` is newer than `old` by (time, tie-breaker): how an entity model keeps the newest value it has
+    seen when it combines a new batch with the row it already holds. -#}
+{% macro is_newer(new_at, new_tie, old_at, old_tie) -%}
+  ({{ old_at }} is null or {{ new_at }} > {{ old_at }} or ({{ new_at }} = {{ old_at }} and {{ new_tie }} >= {{ old_tie }}))
+{%- endmacro %}
+
+{#- The earlier / later of two nullable timestamps (NULL only when both are). -#}
+{% macro earliest(a, b) -%}
+  (case when {{ b }} is null or ({{ a }} is not null and {{ a }} < {{ b }}) then {{ a }} else {{ b }} end)
+{%- endmacro %}
+{% macro latest(a, b) -%}
+  (case when {{ b }} is null or ({{ a }} is not null and {{ a }} > {{ b }}) then {{ a }} else {{ b }} end)
+{%- endmacro %}

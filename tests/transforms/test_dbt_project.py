@@ -27,7 +27,8 @@ def test_every_model_is_documented_and_selects_from_the_layer_below():
     below = {
         "staging": {"seeds", "staging"},
         "audit": {"staging", "seeds", "audit"},
-        "dimensions": {"staging", "audit", "current", "dimensions"},
+        "intermediate": {"staging", "audit", "intermediate"},
+        "dimensions": {"staging", "intermediate", "current", "dimensions"},
         "current": {"audit", "dimensions", "current"},
         "marts": {"staging", "audit", "marts"},
         "detections": {"staging", "audit", "detections"},  # staging: the touched days
