@@ -65,6 +65,9 @@ DLT_DEFAULTS = {
     "RUNTIME__DLTHUB_TELEMETRY": "false",
     # the merge's staging copy of the last checkpoint is emptied after each load, not left behind
     "LOAD__TRUNCATE_STAGING_DATASET": "true",
+    # Ctrl-C and SIGTERM are ours (box_events/stopping.py): dlt's own interception during normalize
+    # and load would take the first signal, and clear it when the step ends, so the job ran on
+    "RUNTIME__INTERCEPT_SIGNALS": "false",
 }
 
 
