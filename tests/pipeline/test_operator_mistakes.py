@@ -402,3 +402,41 @@ def test_relative_paths_resolve_against_the_current_directory_not_an_earlier_run
     assert list(elsewhere.iterdir()) == []
     status = cli(here, "status", "--duckdb-path", "audit.duckdb", "--json")
     assert status.returncode == 0 and str(here / "audit.duckdb") in status.stdout
+
+
+def test_a_sigterm_during_a_load_stops_the_job_after_that_load(box, tmp_path, monkeypatch):
+    """dlt intercepts signals during its steps and clears them when a step ends; ours must win, so a
+    SIGTERM that lands while dlt loads a checkpoint still stops the job (after that checkpoint)."""
+    import importlib
+
+    dlt_pipeline = importlib.import_module("dlt.pipeline.pipeline")  # the module, not dlt.pipeline()
+
+    from pipelines import jobs
+    from pipelines.box_events import stopping
+    from tests.conftest import api_for
+
+    emu, srv = box
+    real_run_pool = dlt_pipeline.runner.run_pool
+    steps = []
+
+    def step_then_sigterm(config, step):
+        if type(step).__name__ == "Load" and "Load" not in steps:
+            signal.raise_signal(signal.SIGTERM)  # arrives inside dlt's load step
+        steps.append(type(step).__name__)
+        return real_run_pool(config, step)
+
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    monkeypatch.setattr(dlt_pipeline.runner, "run_pool", step_then_sigterm)
+    stopping.install()
+    try:
+        pipeline = jobs.make_pipeline(duckdb_path=tmp_path / "w.duckdb", pipelines_dir=tmp_path / "p")
+        with pytest.raises(jobs.JobInterrupted) as stopped:
+            jobs.backfill(
+                pipeline, start=START, end=START + 6 * DAY, api=api_for(srv, emu.config), windows_per_run=1
+            )
+    finally:
+        stopping.reset()
+        for s, h in handlers.items():
+            signal.signal(s, h)
+    assert stopped.value.exit_code == 143
+    assert 1 <= stopped.value.report.windows_loaded < 6
