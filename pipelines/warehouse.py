@@ -142,12 +142,12 @@ class Warehouse:
                     f"{self} is open for writing in another program ({holder}): DuckDB allows one "
                     "writer; close that program or wait for it, then run the command again"
                 ) from None
-            if "not a valid DuckDB database" in message or "Invalid" in message or "file" in message:
-                raise ConfigurationError(
-                    f"{self.duckdb_path} is not a DuckDB database (empty, truncated or another kind "
-                    "of file): pass --duckdb-path with your warehouse, or move this file away"
-                ) from None
-            raise ConfigurationError(f"cannot open {self}: {message.splitlines()[0]}") from None
+            # any other refusal to open (DuckDB's own header check, a file cut short) is a file
+            # that is not a usable DuckDB database
+            raise ConfigurationError(
+                f"{self.duckdb_path} is not a DuckDB database (empty, truncated or another kind "
+                "of file): pass --duckdb-path with your warehouse, or move this file away"
+            ) from None
 
 
 def _state_home() -> Path:

@@ -81,19 +81,17 @@ def list_models() -> list[Model]:
             depends_on=depends,
             columns=tuple(node.get("columns", {})),
         )
+    by_name = {m.name: m for m in found.values()}
     order: list[Model] = []
-    seen: set[str] = set()
 
     def visit(model: Model) -> None:
-        if model.name in seen:
-            return
-        seen.add(model.name)
-        for name in model.depends_on:
-            visit(next(m for m in found.values() if m.name == name))
-        order.append(model)
+        if model not in order:
+            for name in model.depends_on:
+                visit(by_name[name])
+            order.append(model)
 
-    for model in sorted(found.values(), key=lambda m: m.name):
-        visit(model)
+    for name in sorted(by_name):
+        visit(by_name[name])
     return order
 
 

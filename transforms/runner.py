@@ -289,13 +289,14 @@ class _Warehouse:
             "varchar(64), days_rebuilt bigint)"
         )
 
+    def completed(self, column: str = "_dlt_load_id") -> str:
+        """`column` names a load dlt recorded as complete (a pending package is picked up next run)."""
+        return f"{column} in (select load_id from {self.name('_dlt_loads')} where status = 0)"
+
     def newest_completed_load(self) -> str | None:
         """The newest load of `admin_logs` that dlt recorded as complete (a pending package is
         picked up by the next run)."""
-        rows = self.rows(
-            f"select max(_dlt_load_id) from {self.name('admin_logs')} where _dlt_load_id in "
-            f"(select load_id from {self.name('_dlt_loads')} where status = 0)"
-        )
+        rows = self.rows(f"select max(_dlt_load_id) from {self.name('admin_logs')} where {self.completed()}")
         return rows[0][0] if rows else None
 
     def last_state(self) -> _State | None:
@@ -309,8 +310,7 @@ class _Warehouse:
         since = "" if watermark is None else f"and _dlt_load_id > '{watermark}'"
         rows = self.rows(
             f"select distinct cast(created_at at time zone 'UTC' as date) from {self.name('admin_logs')} "
-            f"where _dlt_load_id in (select load_id from {self.name('_dlt_loads')} where status = 0) "
-            f"{since} order by 1"
+            f"where {self.completed()} {since} order by 1"
         )
         return [day if isinstance(day, date) else date.fromisoformat(str(day)) for (day,) in rows]
 
@@ -318,10 +318,7 @@ class _Warehouse:
         """True when staging no longer holds one row per raw event: rows were removed from
         `admin_logs` (a dlt refresh, a manual delete), which only a full rebuild can follow."""
         staged = self.rows(f"select count(*) from {self.name(STAGING)}")[0][0]
-        raw = self.rows(
-            f"select count(*) from {self.name('admin_logs')} where _dlt_load_id in "
-            f"(select load_id from {self.name('_dlt_loads')} where status = 0)"
-        )[0][0]
+        raw = self.rows(f"select count(*) from {self.name('admin_logs')} where {self.completed()}")[0][0]
         return staged != raw
 
     def counted(self, run: ModelRun) -> ModelRun:

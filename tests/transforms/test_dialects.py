@@ -181,10 +181,6 @@ DIALECTS: dict[str, Dialect] = {
     ),
 }
 
-PENDING: tuple[tuple[str, str, str], ...] = ()
-"""(target, model, start of the finding): known findings that need a change in a model rather than
-in a dispatched macro (dim_date's ISO day of week has no macro yet)."""
-
 _JSON_ARROW_BEFORE_STRING = "->"
 """`x -> '$.a'`: the DuckDB JSON arrow (a lambda arrow is never followed by a string literal)."""
 
@@ -320,29 +316,16 @@ def test_every_model_parses_in_the_target_dialect(compiled: Compiled):
 
 
 def test_no_model_calls_what_the_target_lacks(compiled: Compiled):
-    """Fails on any finding; when the only findings are the ones PENDING names, the test is an
-    expected failure until the model is changed (and fails again once an entry matches nothing)."""
     dialect = DIALECTS[compiled.target]
-    findings = [
-        (name, f"{compiled.target}, {form} form: {name}: {finding}", finding)
+    problems = [
+        f"{compiled.target}, {form} form: {name}: {finding}"
         for form, name, sql in _each_model(compiled)
         for finding in denied(sql, compiled.target, dialect)
     ]
-    pending = {(model, start) for target, model, start in PENDING if target == compiled.target}
-    known = [
-        line
-        for name, line, finding in findings
-        if any(name == m and finding.startswith(s) for m, s in pending)
-    ]
-    problems = [line for _, line, _ in findings if line not in known]
     assert not problems, "\n".join(problems)
-    stale = [f"{m}: {s}" for m, s in sorted(pending) if not any(f"{m}: {s}" in line for line in known)]
-    assert not stale, f"{compiled.target}: fixed, remove from PENDING: {stale}"
-    if known:
-        pytest.xfail("waiting for a model change (PENDING):\n" + "\n".join(sorted(set(known))))
 
 
-def test_incremental_strategies_exist_on_the_target(compiled: Compiled, request: pytest.FixtureRequest):
+def test_incremental_strategies_exist_on_the_target(compiled: Compiled):
     valid = {
         # dbt-snowflake impl.py valid_incremental_strategies; dbt-bigquery incremental.sql;
         # dbt-databricks impl.py valid_incremental_strategies
