@@ -186,7 +186,7 @@ CompanyDomains = Annotated[
     typer.Option(
         "--company-domain",
         help="Your own email domain (repeat for several); everyone else is external "
-        "(default: config transforms.company_domains, else example.com).",
+        "(default: config transforms.company_domains, else inferred from the events' users).",
     ),
 ]
 
@@ -266,10 +266,17 @@ def _with_progress(label: str, job: Callable[..., Any], **kwargs: Any) -> Any:
         return job(on_plan=progress.on_plan, on_window=progress.on_window, **kwargs)
 
 
+def _tuning(company_domains: list[str] | None) -> Any:
+    """The SQL layer's settings: `[transforms]` config, with `--company-domain` over it."""
+    from transforms import Tuning
+
+    return Tuning.from_config(company_domains=company_domains or None)
+
+
 def _transform(pipeline: Any, full: bool = False, company_domains: list[str] | None = None) -> None:
     from transforms import run_transforms
 
-    report = run_transforms(pipeline, full_rebuild=full, company_domains=company_domains or None)
+    report = run_transforms(pipeline, full_rebuild=full, tuning=_tuning(company_domains))
     typer.echo(str(report))
 
 
@@ -435,7 +442,7 @@ def docs(
 
     with user_errors():
         pipeline = _pipeline(destination, duckdb_path, dataset, pipelines_dir)
-        written = build_docs(pipeline, out.resolve(), company_domains=company_domain)
+        written = build_docs(pipeline, out.resolve(), tuning=_tuning(company_domain))
         typer.echo(f"docs: {written} (open it in a browser; it needs no server)")
 
 

@@ -23,7 +23,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -34,12 +34,10 @@ import dlt
 
 from pipelines.box_events.exceptions import BoxEventsError, ConfigurationError
 from transforms.catalog import SQL_DIR
+from transforms.company import infer_company_domains, inference_sql
 from transforms.report import ModelRun, TransformReport
+from transforms.tuning import Tuning
 
-DEFAULT_COMPANY_DOMAINS = ("example.com",)
-CONFIG_KEY = "transforms.company_domains"
-"""dlt config key (`[transforms] company_domains = [...]` in config.toml, or the environment
-variable TRANSFORMS__COMPANY_DOMAINS) read when `run_transforms` is not given the domains."""
 STATE_TABLE = "_transform_state"
 STAGING = "stg_box__events"
 ADAPTERS = ("duckdb", "postgres")
@@ -89,16 +87,23 @@ def dbt_target(pipeline: dlt.Pipeline) -> DbtTarget:
     return DbtTarget(destination, environment)
 
 
-def company_domains_setting(domains: Sequence[str] | None) -> list[str]:
-    """The argument, else dlt config `transforms.company_domains`, else `example.com`; lower-case,
-    without a leading `@`, deduplicated and sorted (so the fingerprint is stable)."""
-    if domains is None:
-        configured = dlt.config.get(CONFIG_KEY)
-        domains = [configured] if isinstance(configured, str) else configured or DEFAULT_COMPANY_DOMAINS
-    cleaned = sorted({d.strip().lower().lstrip("@") for d in domains if d and d.strip().lstrip("@")})
-    if not cleaned:
-        raise ConfigurationError("company domains are empty: give at least one, e.g. example.com")
-    return cleaned
+def transform_variables(pipeline: dlt.Pipeline, tuning: Tuning | None) -> dict[str, Any]:
+    """The dbt vars of a run: the tuning (default: dlt config `[transforms]`), with the company's
+    domains inferred from the loaded events when none are configured."""
+    tuning = tuning or Tuning.from_config()
+    variables = tuning.variables()
+    variables["company_domains_source"] = "configured"
+    if not tuning.company_domains:
+        with pipeline.sql_client() as client:
+            warehouse = _Warehouse(client)
+            rows = (
+                warehouse.rows(inference_sql(warehouse.name("admin_logs"), warehouse.completed()))
+                if warehouse.exists("admin_logs")
+                else []
+            )
+        variables["company_domains"] = infer_company_domains(rows)
+        variables["company_domains_source"] = "inferred"
+    return variables
 
 
 def project_fingerprint(variables: dict[str, Any]) -> str:
@@ -122,20 +127,21 @@ def run_transforms(
     pipeline: dlt.Pipeline,
     *,
     full_rebuild: bool = False,
-    company_domains: Sequence[str] | None = None,
+    tuning: Tuning | None = None,
 ) -> TransformReport:
     """Build the audit tables, dimensions, marts and detections on the pipeline's destination.
 
     Args:
         pipeline: the dlt pipeline whose dataset holds `admin_logs`; dbt runs in that dataset.
         full_rebuild: rebuild everything even if only a few days changed.
-        company_domains: the company's own email domains; logins elsewhere count as external.
-            Default: dlt config `transforms.company_domains`, else `example.com`. Changing them
-            triggers a full rebuild.
+        tuning: who "us" is and the detections' allow-lists, thresholds and switches
+            (transforms/tuning.py). Default: dlt config `[transforms]`; the company's domains, when
+            not configured, are inferred from the events (transforms/company.py). A change of any
+            setting, or of the inferred domains, triggers a full rebuild.
     """
     started = time.perf_counter()
     target = dbt_target(pipeline)
-    variables = {"company_domains": company_domains_setting(company_domains)}
+    variables = transform_variables(pipeline, tuning)
     fingerprint = project_fingerprint(variables)
     with pipeline.sql_client() as client:
         warehouse = _Warehouse(client)
@@ -154,12 +160,12 @@ def run_transforms(
     )
 
 
-def build_docs(pipeline: dlt.Pipeline, out: Path, *, company_domains: Sequence[str] | None = None) -> Path:
+def build_docs(pipeline: dlt.Pipeline, out: Path, *, tuning: Tuning | None = None) -> Path:
     """dbt's static docs site (lineage, every model and column with its description and tests) as one
     HTML file that opens offline. The catalog of column types is read from the warehouse, so the
     transforms must have run once."""
     target = dbt_target(pipeline)
-    variables = {"company_domains": company_domains_setting(company_domains)}
+    variables = transform_variables(pipeline, tuning)
     invoke_dbt(pipeline, target, ["docs", "generate", "--static"], variables)
     built = Path(pipeline.working_dir) / "dbt" / "target" / "static_index.html"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -133,3 +133,18 @@
 {% macro bigquery__iso_day_of_week(expression) %}mod(extract(dayofweek from {{ expression }}) + 5, 7) + 1{% endmacro %}
 {% macro databricks__iso_day_of_week(expression) %}extract(dayofweek_iso from {{ expression }}){% endmacro %}
 {% macro spark__iso_day_of_week(expression) %}extract(dayofweek_iso from {{ expression }}){% endmacro %}
+
+{#- Whole seconds since 1970 of a timestamp with time zone, as a bigint (rolling windows order by it). -#}
+{% macro epoch_seconds(expression) %}{{ return(adapter.dispatch('epoch_seconds')(expression)) }}{% endmacro %}
+{% macro default__epoch_seconds(expression) %}cast(epoch({{ expression }}) as bigint){% endmacro %}
+{% macro postgres__epoch_seconds(expression) %}cast(extract(epoch from {{ expression }}) as bigint){% endmacro %}
+{% macro snowflake__epoch_seconds(expression) %}date_part(epoch_second, {{ expression }}){% endmacro %}
+{% macro bigquery__epoch_seconds(expression) %}unix_seconds({{ expression }}){% endmacro %}
+{% macro databricks__epoch_seconds(expression) %}unix_timestamp({{ expression }}){% endmacro %}
+{% macro spark__epoch_seconds(expression) %}unix_timestamp({{ expression }}){% endmacro %}
+
+{#- The `n`-th (1-based) part of a text split at `delimiter`; '' when there is none. -#}
+{% macro split_part(expression, delimiter, n) %}{{ return(adapter.dispatch('split_part')(expression, delimiter, n)) }}{% endmacro %}
+{% macro default__split_part(expression, delimiter, n) %}split_part({{ expression }}, '{{ delimiter }}', {{ n }}){% endmacro %}
+{% macro bigquery__split_part(expression, delimiter, n) %}coalesce(split({{ expression }}, '{{ delimiter }}')[safe_offset({{ n - 1 }})], ''){% endmacro %}
+{% macro spark__split_part(expression, delimiter, n) %}coalesce(try_element_at(split({{ expression }}, '{{ "\\\\" ~ delimiter if delimiter == "." else delimiter }}'), {{ n }}), ''){% endmacro %}

@@ -15,7 +15,9 @@
 {#- Day-local models (replaced by UTC day): every row of each day a newer load touched. The days are
     looked up first and written into the SQL as literals, so the warehouse can prune by them even
     through the detection views' aggregates (a semi-join on a subquery would not be pushed down). -#}
-{% macro only_touched_days(day_column='occurred_on') -%}
+{#- `lookback_days`: also rebuild that many days before each touched one (a finding whose rolling
+    window starts before midnight belongs to the day it started on). -#}
+{% macro only_touched_days(day_column='occurred_on', lookback_days=0) -%}
   {%- set staging = ref('stg_box__events') -%}  {#- outside the `if`, so dbt sees the dependency -#}
   {%- if is_incremental() and execute -%}
     {%- if var('compile_only', none) -%}
@@ -25,6 +27,15 @@
           "select distinct cast(occurred_on as " ~ text_type() ~ ") from " ~ staging
           ~ " where _dlt_load_id > (select coalesce(max(_dlt_load_id), '') from " ~ this ~ ")"
       ).columns[0].values() -%}
+    {%- endif -%}
+    {%- if lookback_days -%}
+      {%- set widened = [] -%}
+      {%- for day in days -%}
+        {%- for back in range(lookback_days + 1) -%}
+          {%- do widened.append((modules.datetime.date.fromisoformat(day | string) - modules.datetime.timedelta(days=back)).isoformat()) -%}
+        {%- endfor -%}
+      {%- endfor -%}
+      {%- set days = widened | unique | sort -%}
     {%- endif -%}
     {%- if days | length == 0 %}
     and false

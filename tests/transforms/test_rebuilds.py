@@ -9,7 +9,7 @@ from box_emulator.testing import running_emulator
 from pipelines import jobs
 from tests.conftest import NOW, api_for
 from tests.transforms.world import DAY, snapshot
-from transforms import run_transforms
+from transforms import Tuning, run_transforms
 from transforms.project import list_models
 
 TABLES = [m.name for m in list_models() if m.materialized not in ("seed", "view")]
@@ -67,7 +67,9 @@ def test_changing_the_company_domains_rebuilds_and_reclassifies_externals(world,
     )
     assert world.query(query)[0][0] > 0, "no partner collaborators: the test would prove nothing"
     try:
-        report = run_transforms(world.pipeline, company_domains=["example.com", f"@{partner}"])
+        report = run_transforms(
+            world.pipeline, tuning=Tuning.of(company_domains=["example.com", f"@{partner}"])
+        )
         assert report.mode == "full"
         assert world.query(query) == [(0,)]
     finally:  # the world is shared: put it back as it was

@@ -1,26 +1,51 @@
--- Every detection in one table, for alerting and triage. One row per finding, with a stable
--- `detection_id` (a hash of the rule and the events it is built on).
+-- Every finding of every enabled rule, in one table for alerting and triage (`boxevents
+-- detections`; with its triage state in `detection_findings`). One row per finding, the rule's
+-- metadata beside what it found. `detection_id` is a digest of the rule, the day and the entity the
+-- finding is about, so it stays the same when late events join the finding or the table is rebuilt.
+-- Hunts (hunt_*) are lists to browse, not findings: they are not here.
+-- Days are rebuilt with the day before (lookback 1): a rolling window that starts before midnight
+-- belongs to the day it started on.
 {{ config(**day_local_incremental()) }}
+{%- set rules = [] -%}
+{%- for name in detection_models() if name.startswith('det_') -%}
+  {%- set meta = detection_meta(name) -%}
+  {%- if meta.per_event_type or not rule_is_disabled(meta.rule_id) -%}
+    {%- do rules.append((ref(name), meta)) -%}
+  {%- endif -%}
+{%- endfor %}
+
 with findings as (
-    select * from {{ ref('detect_mass_download') }}
-    union all
-    select * from {{ ref('detect_failed_login_burst') }}
-    union all
-    select * from {{ ref('detect_login_many_ips') }}
-    union all
-    select * from {{ ref('detect_new_admin') }}
-    union all
-    select * from {{ ref('detect_external_collab_invite') }}
-    union all
-    select * from {{ ref('detect_malicious_file') }}
-    union all
-    select * from {{ ref('detect_shield_alert') }}
-    union all
-    select * from {{ ref('detect_open_shared_link') }}
+{%- for relation, meta in rules %}
+    {% if not loop.first %}union all{% endif %}
+    select
+        {% if meta.per_event_type -%}
+        f.rule_id,
+        f.rule_title,
+        {%- else -%}
+        '{{ meta.rule_id }}' as rule_id,
+        '{{ meta.title | replace("'", "''") }}' as rule_title,
+        {%- endif %}
+        f.severity,
+        '{{ meta.tactic }}' as tactic,
+        '{{ meta.technique }}' as technique,
+        f.occurred_on,
+        f.first_seen_at,
+        f.last_seen_at,
+        cast(f.entity as {{ text_type() }}) as entity,
+        f.actor_id,
+        f.actor_login,
+        f.subject,
+        f.event_count,
+        f.event_ids,
+        f.summary,
+        f._dlt_load_id
+    from {{ relation }} as f
+{%- endfor %}
 )
 
 select
-    {{ digest("detection || ':' || event_ids") }} as detection_id,
+    {{ digest("rule_id || ':' || cast(occurred_on as " ~ text_type() ~ ") || ':' || coalesce(entity, '')") }}
+        as detection_id,
     findings.*
 from findings
-where true {{- only_touched_days() }}
+where true {{- only_touched_days(lookback_days=1) }}

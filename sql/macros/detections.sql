@@ -1,0 +1,182 @@
+{#-
+  The detection library's conventions (models/detections/README.md says how to write a rule).
+
+  A rule is one model, `det_<rule id>` (a hunt: `hunt_<id>`), whose file starts with
+  `detection_rule(...)`: its metadata (title, severity, ATT&CK, description, false positives,
+  runbook) and its default thresholds, next to the SQL that finds it. The metadata lands in the
+  model's `meta`, from where `detection_rules` lists it and `detections` labels the findings.
+
+  Every rule selects the same columns, one row per finding:
+    occurred_on, first_seen_at, last_seen_at, severity, entity, actor_id, actor_login, subject,
+    event_count, event_ids, summary, _dlt_load_id
+  `entity` is what the finding is about (a user id, an IP address, an item, an event id): with the
+  rule id and the day it makes the finding's stable `detection_id`, so a late event or a rebuild
+  keeps the id (and the triage state on it).
+
+  Tuning without editing SQL (dbt vars, or `[transforms.detections]` in .dlt/config.toml):
+    rule_thresholds:   {rule_id: {threshold: value}}   overrides a rule's default thresholds
+    disabled_rules:    [rule_id, ...]                   rules that produce no findings
+    partner_domains:   [domain, ...]                    external, but trusted collaborators
+    service_accounts:  [login, ...]                     automation exempt from volume rules
+    trusted_ip_ranges: [CIDR, ...]                      office / VPN egress: not "new", not spraying
+-#}
+
+
+{#- Declare the model a rule (or hunt) and return its effective thresholds: the defaults given
+    here, overridden by var `rule_thresholds` (plus `rule`: its id, title and severity). An override of a threshold the rule does not have
+    fails the build with a message naming the ones it has. -#}
+{% macro detection_rule(title, severity, tactic, technique, technique_name, description,
+                        false_positives, runbook, thresholds={}, references=[], covers=[], kind='rule', per_event_type=false) %}
+  {%- set rule_id = model.name.split('_', 1)[1] -%}
+  {%- for name in var('rule_thresholds', {}).get(rule_id, {}) if name not in thresholds -%}
+    {{ exceptions.raise_compiler_error("rule_thresholds: rule " ~ rule_id ~ " has no threshold '" ~ name
+       ~ "'; it has: " ~ (thresholds.keys() | list | join(', ') or 'none')) }}
+  {%- endfor -%}
+  {%- set effective = effective_thresholds({'rule_id': rule_id, 'thresholds': thresholds}) -%}
+  {{ config(materialized='view', tags=['detection', kind], meta={'detection': {
+      'rule_id': rule_id, 'kind': kind, 'title': title, 'severity': severity, 'tactic': tactic,
+      'technique': technique, 'technique_name': technique_name, 'description': description,
+      'false_positives': false_positives, 'runbook': runbook, 'thresholds': thresholds,
+      'references': references, 'covers': covers, 'per_event_type': per_event_type}}) }}
+  {%- do effective.update({'rule': {'id': rule_id, 'severity': severity, 'title': title}}) -%}
+  {{ return(effective) }}
+{% endmacro %}
+
+{#- A rule's metadata (from its `detection_rule` call, via dbt's graph). While dbt parses, the graph
+    is not there yet: a stand-in with the rule id keeps the SQL renderable. -#}
+{% macro detection_meta(model_name) %}
+  {%- if execute -%}
+    {%- set node = graph.nodes.get('model.' ~ project_name ~ '.' ~ model_name) -%}
+    {%- if node is none -%}
+      {{ exceptions.raise_compiler_error("detection_models() names " ~ model_name ~ ", which is not a model") }}
+    {%- endif -%}
+    {{ return(node.config.meta.detection) }}
+  {%- endif -%}
+  {{ return({'rule_id': model_name.split('_', 1)[1], 'title': '', 'tactic': '', 'technique': '', 'per_event_type': false}) }}
+{% endmacro %}
+
+{#- A rule switched off by var `disabled_rules`. -#}
+{% macro rule_is_disabled(rule_id) %}{{ return(rule_id in var('disabled_rules', [])) }}{% endmacro %}
+
+{#- `expression in (values)` for a compile-time list of text values; false for an empty list. -#}
+{% macro in_list(expression, values) -%}
+  {%- if values | length == 0 -%}false{%- else -%}
+  coalesce(lower({{ expression }}) in ({% for v in values %}'{{ v | lower | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor %}), false)
+  {%- endif -%}
+{%- endmacro %}
+
+{#- A login of a partner domain (var `partner_domains`): external, but expected. -#}
+{% macro is_partner_domain(domain) %}{{ in_list(domain, var('partner_domains', [])) }}{% endmacro %}
+
+{#- A service account (var `service_accounts`): automation, exempt from volume rules. -#}
+{% macro is_service_account(login) %}{{ in_list(login, var('service_accounts', [])) }}{% endmacro %}
+
+{#- An IPv4 address as a number (NULL for anything else), for range checks. -#}
+{% macro ipv4_number(ip) -%}
+  (case when {{ ip }} like '%.%.%.%' and {{ ip }} not like '%:%' then
+    {{ safe_cast(split_part(ip, '.', 1), 'bigint') }} * 16777216 + {{ safe_cast(split_part(ip, '.', 2), 'bigint') }} * 65536
+    + {{ safe_cast(split_part(ip, '.', 3), 'bigint') }} * 256 + {{ safe_cast(split_part(ip, '.', 4), 'bigint') }}
+  end)
+{%- endmacro %}
+
+{#- An address inside var `trusted_ip_ranges` (CIDR: IPv4 any prefix length, IPv6 a prefix length
+    that is a multiple of 16, e.g. 2001:db8::/32). The ranges become number bounds at compile time. -#}
+{% macro is_trusted_ip(ip) -%}
+  {%- set ranges = var('trusted_ip_ranges', []) -%}
+  {%- if ranges | length == 0 -%}false{%- else -%}
+  coalesce(
+  {%- for cidr in ranges -%}
+    {%- set address, bits = (cidr ~ ('/128' if ':' in cidr else '/32')).split('/')[:2] -%}
+    {%- set bits = bits | int -%}
+    {%- if ':' in address -%}
+      {%- if bits % 16 != 0 -%}
+        {{ exceptions.raise_compiler_error("trusted_ip_ranges: " ~ cidr ~ " - an IPv6 prefix length must be a multiple of 16 (e.g. /32, /48)") }}
+      {%- endif -%}
+      {%- set groups = address.split('::')[0].split(':') -%}
+      {%- set prefix = (groups[:bits // 16] | join(':')) | lower -%}
+      lower({{ ip }}) like '{{ prefix }}:%'
+    {%- else -%}
+      {%- set octets = address.split('.') -%}
+      {%- if octets | length != 4 -%}
+        {{ exceptions.raise_compiler_error("trusted_ip_ranges: " ~ cidr ~ " is not an IPv4 or IPv6 range such as 203.0.113.0/24") }}
+      {%- endif -%}
+      {%- set base = (octets[0] | int) * 16777216 + (octets[1] | int) * 65536 + (octets[2] | int) * 256 + (octets[3] | int) -%}
+      {%- set size = 2 ** (32 - bits) -%}
+      {%- set low = (base // size) * size -%}
+      {{ ipv4_number(ip) }} between {{ low }} and {{ low + size - 1 }}
+    {%- endif -%}
+    {%- if not loop.last %} or {% endif -%}
+  {%- endfor -%}
+  , false)
+  {%- endif -%}
+{%- endmacro %}
+
+{#- The network an address belongs to: its IPv4 /16 or IPv6 /32 (a provider's or a site's block,
+    stable for a mobile user whose address changes inside it). -#}
+{% macro ip_network(ip) -%}
+  (case
+    when {{ ip }} like '%:%' then lower({{ split_part(ip, ':', 1) }} || ':' || {{ split_part(ip, ':', 2) }}) || '::/32'
+    when {{ ip }} like '%.%.%.%' then {{ split_part(ip, '.', 1) }} || '.' || {{ split_part(ip, '.', 2) }} || '.0.0/16'
+  end)
+{%- endmacro %}
+
+{#- The events of `relation` that fall inside a burst: a window of `window_seconds` (rolling, not
+    clock hours) in which one `key` has at least `min_events` of them. Adds `burst_peak`, the most
+    events of the key in one window. Everything is a window function (one sort per key), so it
+    scales with the events, not with their square. -#}
+{% macro burst_events(relation, key, window_seconds, min_events) -%}
+  {%- set at = epoch_seconds('b.occurred_at') -%}
+  select m.*
+  from (
+    select
+      c.*,
+      max(case when c.in_window >= {{ min_events }} then c.at_second end) over (
+        partition by c.{{ key }} order by c.at_second range between unbounded preceding and current row
+      ) as burst_start,
+      max(c.in_window) over (partition by c.{{ key }}) as burst_peak
+    from (
+      select
+        b.*,
+        {{ at }} as at_second,
+        count(*) over (
+          partition by b.{{ key }} order by {{ at }}
+          range between current row and cast({{ window_seconds - 1 }} as bigint) following
+        ) as in_window
+      from {{ relation }} as b
+    ) as c
+  ) as m
+  where m.burst_start is not null and m.at_second < m.burst_start + {{ window_seconds }}
+{%- endmacro %}
+
+{#- A Shield risk score (0-100) as a finding's severity. -#}
+{% macro severity_by_score(score, high, medium) -%}
+  (case when {{ score }} >= {{ high }} then 'high' when {{ score }} >= {{ medium }} then 'medium' else 'low' end)
+{%- endmacro %}
+
+{#- Text of a value for a summary, never NULL. -#}
+{% macro label(expression, fallback='?') -%}
+  coalesce(cast({{ expression }} as {{ text_type() }}), '{{ fallback }}')
+{%- endmacro %}
+
+{#- "1 file" / "3 files": a count and its noun, for summaries. -#}
+{% macro counted(expression, singular, plural=none) -%}
+  (cast({{ expression }} as {{ text_type() }}) || case when {{ expression }} = 1 then ' {{ singular }}' else ' {{ plural or singular ~ "s" }}' end)
+{%- endmacro %}
+
+{#- The thresholds a rule runs with: its defaults, overridden by var `rule_thresholds`. -#}
+{% macro effective_thresholds(meta) %}
+  {%- set effective = {} -%}
+  {%- do effective.update(meta.thresholds or {}) -%}
+  {%- do effective.update(var('rule_thresholds', {}).get(meta.rule_id, {})) -%}
+  {{ return(effective) }}
+{% endmacro %}
+
+{#- The event types the catalog marks high or critical that a dedicated rule covers (`covers=`):
+    the catalog rule leaves those to it. -#}
+{% macro covered_event_types() %}
+  {%- set covered = [] -%}
+  {%- for name in detection_models() -%}
+    {%- do covered.extend(detection_meta(name).covers or []) -%}
+  {%- endfor -%}
+  {{ return(covered | unique | sort | list) }}
+{% endmacro %}

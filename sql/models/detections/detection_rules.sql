@@ -1,0 +1,56 @@
+-- Every rule and hunt of the library, one row each, with what it looks for, how bad it is, where it
+-- sits in MITRE ATT&CK, whether it is on, and the thresholds in effect (defaults overridden by var
+-- `rule_thresholds`). The catalog rule appears once per event type the catalog marks high or
+-- critical that no dedicated rule covers (`catalog_<event type>`).
+{{ config(materialized='table') }}
+{%- set event_types = ref('box_event_types') -%}
+{%- set rows = [] -%}
+{%- for name in detection_models() -%}
+  {%- do rows.append(detection_meta(name)) -%}
+{%- endfor -%}
+{%- set covered = covered_event_types() -%}
+{%- set catalog = (rows | selectattr('per_event_type') | list or [none])[0] %}
+
+with rules as (
+{%- for meta in rows if not meta.per_event_type %}
+    {% if not loop.first %}union all{% endif %}
+    select
+        '{{ meta.rule_id }}' as rule_id,
+        '{{ meta.kind }}' as kind,
+        '{{ meta.title | replace("'", "''") }}' as title,
+        '{{ meta.severity }}' as severity,
+        '{{ meta.tactic }}' as tactic,
+        '{{ meta.technique }}' as technique,
+        '{{ meta.technique_name | replace("'", "''") }}' as technique_name,
+        '{{ meta.description | replace("'", "''") }}' as description,
+        '{{ meta.false_positives | replace("'", "''") }}' as false_positives,
+        '{{ meta.runbook | replace("'", "''") }}' as runbook,
+        {{ 'false' if rule_is_disabled(meta.rule_id) else 'true' }} as enabled,
+        '{{ effective_thresholds(meta) | tojson | replace("'", "''") }}' as thresholds,
+        '{{ (meta.references or []) | join('; ') | replace("'", "''") }}' as source_rules
+{%- endfor %}
+)
+
+select * from rules
+{%- if catalog %}
+union all
+select
+    'catalog_' || lower(c.event_type) as rule_id,
+    'rule' as kind,
+    'Catalog: ' || c.event_type as title,
+    c.severity,
+    '{{ catalog.tactic }}' as tactic,
+    '{{ catalog.technique }}' as technique,
+    '{{ catalog.technique_name | replace("'", "''") }}' as technique_name,
+    c.description,
+    '{{ catalog.false_positives | replace("'", "''") }}' as false_positives,
+    '{{ catalog.runbook | replace("'", "''") }}' as runbook,
+    not {{ in_list("'catalog_' || lower(c.event_type)", var('disabled_rules', [])) }} as enabled,
+    '{}' as thresholds,
+    '{{ (catalog.references or []) | join('; ') | replace("'", "''") }}' as source_rules
+from {{ event_types }} as c
+where c.severity in ('high', 'critical')
+{%- if covered %}
+    and c.event_type not in ({% for t in covered %}'{{ t }}'{% if not loop.last %}, {% endif %}{% endfor %})
+{%- endif %}
+{%- endif %}

@@ -1,0 +1,43 @@
+{%- set t = detection_rule(
+    title='Large number of downloads',
+    severity='high',
+    tactic='Exfiltration',
+    technique='T1530',
+    technique_name='Data from Cloud Storage',
+    description='One user downloads `downloads` or more files within any `window_minutes` minutes (a rolling window, so a burst that straddles an hour is caught whole). Anonymous shared-link downloads are `open_link_downloads`; service accounts are left out.',
+    false_positives='A user syncing a large folder to a new laptop; a migration or backup tool running as a person rather than as a listed service account.',
+    runbook='Check what was downloaded (event_ids) and from where; ask the user; if unexplained, suspend the user, revoke their sessions and review sharing of the downloaded items.',
+    thresholds={'downloads': 100, 'window_minutes': 60},
+    references=['Panther: Box Large Number of Downloads', 'Sentinel: Box - Downloads by volume'],
+) -%}
+-- Large number of downloads (Panther's "Box Large Number of Downloads", with a rolling window).
+with downloads as (
+    select *
+    from {{ ref('audit_file_access') }}
+    where
+        event_type in ('DOWNLOAD', 'FILE_WATERMARKED_DOWNLOAD')
+        and not actor_is_anonymous
+        and not {{ is_service_account('actor_login') }}
+),
+
+burst as (
+    {{ burst_events('downloads', 'actor_id', t.window_minutes * 60, t.downloads) }}
+)
+
+select
+    occurred_on,
+    min(occurred_at) as first_seen_at,
+    max(occurred_at) as last_seen_at,
+    '{{ t.rule.severity }}' as severity,
+    actor_id as entity,
+    actor_id,
+    max(actor_login) as actor_login,
+    {{ counted('count(distinct item_id)', 'distinct item') }} as subject,
+    count(*) as event_count,
+    {{ id_list('event_id') }} as event_ids,
+    {{ label('max(actor_login)', 'a user') }} || ' downloaded ' || {{ counted('count(*)', 'file') }}
+    || ', ' || cast(max(burst_peak) as {{ text_type() }}) || ' within '
+    || '{{ t.window_minutes }} minutes' as summary,
+    max(_dlt_load_id) as _dlt_load_id
+from burst
+group by occurred_on, actor_id
