@@ -144,7 +144,7 @@
 {% macro spark__epoch_seconds(expression) %}unix_timestamp({{ expression }}){% endmacro %}
 
 {#- The `n`-th (1-based) part of a text split at `delimiter`; '' when there is none. -#}
-{% macro split_part(expression, delimiter, n) %}{{ return(adapter.dispatch('split_part')(expression, delimiter, n)) }}{% endmacro %}
-{% macro default__split_part(expression, delimiter, n) %}split_part({{ expression }}, '{{ delimiter }}', {{ n }}){% endmacro %}
-{% macro bigquery__split_part(expression, delimiter, n) %}coalesce(split({{ expression }}, '{{ delimiter }}')[safe_offset({{ n - 1 }})], ''){% endmacro %}
-{% macro spark__split_part(expression, delimiter, n) %}coalesce(try_element_at(split({{ expression }}, '{{ "\\\\" ~ delimiter if delimiter == "." else delimiter }}'), {{ n }}), ''){% endmacro %}
+{% macro text_part(expression, delimiter, n) %}{{ return(adapter.dispatch('text_part')(expression, delimiter, n)) }}{% endmacro %}
+{% macro default__text_part(expression, delimiter, n) %}split_part({{ expression }}, '{{ delimiter }}', {{ n }}){% endmacro %}
+{% macro bigquery__text_part(expression, delimiter, n) %}coalesce(split({{ expression }}, '{{ delimiter }}')[safe_offset({{ n - 1 }})], ''){% endmacro %}
+{% macro spark__text_part(expression, delimiter, n) %}coalesce(try_element_at(split({{ expression }}, '{{ "\\\\" ~ delimiter if delimiter == "." else delimiter }}'), {{ n }}), ''){% endmacro %}

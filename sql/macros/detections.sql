@@ -2,8 +2,9 @@
   The detection library's conventions (models/detections/README.md says how to write a rule).
 
   A rule is one model, `det_<rule id>` (a hunt: `hunt_<id>`), whose file starts with
-  `detection_rule(...)`: its metadata (title, severity, ATT&CK, description, false positives,
-  runbook) and its default thresholds, next to the SQL that finds it. The metadata lands in the
+  `detection_rule(...)`: its metadata (title, severity, ATT&CK, false positives, runbook) and its
+  default thresholds, next to the SQL that finds it; its description and its test cases are in the
+  `.yml` beside it. The metadata lands in the
   model's `meta`, from where `detection_rules` lists it and `detections` labels the findings.
 
   Every rule selects the same columns, one row per finding:
@@ -25,8 +26,8 @@
 {#- Declare the model a rule (or hunt) and return its effective thresholds: the defaults given
     here, overridden by var `rule_thresholds` (plus `rule`: its id, title and severity). An override of a threshold the rule does not have
     fails the build with a message naming the ones it has. -#}
-{% macro detection_rule(title, severity, tactic, technique, technique_name, description,
-                        false_positives, runbook, thresholds={}, references=[], covers=[], kind='rule', per_event_type=false) %}
+{% macro detection_rule(title, severity, tactic, technique, technique_name, false_positives, runbook,
+                        thresholds={}, references=[], covers=[], kind='rule', per_event_type=false, description=none) %}
   {%- set rule_id = model.name.split('_', 1)[1] -%}
   {%- for name in var('rule_thresholds', {}).get(rule_id, {}) if name not in thresholds -%}
     {{ exceptions.raise_compiler_error("rule_thresholds: rule " ~ rule_id ~ " has no threshold '" ~ name
@@ -35,7 +36,7 @@
   {%- set effective = effective_thresholds({'rule_id': rule_id, 'thresholds': thresholds}) -%}
   {{ config(materialized='view', tags=['detection', kind], meta={'detection': {
       'rule_id': rule_id, 'kind': kind, 'title': title, 'severity': severity, 'tactic': tactic,
-      'technique': technique, 'technique_name': technique_name, 'description': description,
+      'technique': technique, 'technique_name': technique_name,
       'false_positives': false_positives, 'runbook': runbook, 'thresholds': thresholds,
       'references': references, 'covers': covers, 'per_event_type': per_event_type}}) }}
   {%- do effective.update({'rule': {'id': rule_id, 'severity': severity, 'title': title}}) -%}
@@ -50,7 +51,11 @@
     {%- if node is none -%}
       {{ exceptions.raise_compiler_error("detection_models() names " ~ model_name ~ ", which is not a model") }}
     {%- endif -%}
-    {{ return(node.config.meta.detection) }}
+    {#- the description is the model's own (its .yml), where dbt's docs show it too -#}
+    {%- set meta = {} -%}
+    {%- do meta.update(node.config.meta.detection) -%}
+    {%- do meta.update({'description': node.description}) -%}
+    {{ return(meta) }}
   {%- endif -%}
   {{ return({'rule_id': model_name.split('_', 1)[1], 'title': '', 'tactic': '', 'technique': '', 'per_event_type': false}) }}
 {% endmacro %}
@@ -74,8 +79,8 @@
 {#- An IPv4 address as a number (NULL for anything else), for range checks. -#}
 {% macro ipv4_number(ip) -%}
   (case when {{ ip }} like '%.%.%.%' and {{ ip }} not like '%:%' then
-    {{ safe_cast(split_part(ip, '.', 1), 'bigint') }} * 16777216 + {{ safe_cast(split_part(ip, '.', 2), 'bigint') }} * 65536
-    + {{ safe_cast(split_part(ip, '.', 3), 'bigint') }} * 256 + {{ safe_cast(split_part(ip, '.', 4), 'bigint') }}
+    {{ safe_cast(text_part(ip, '.', 1), 'bigint') }} * 16777216 + {{ safe_cast(text_part(ip, '.', 2), 'bigint') }} * 65536
+    + {{ safe_cast(text_part(ip, '.', 3), 'bigint') }} * 256 + {{ safe_cast(text_part(ip, '.', 4), 'bigint') }}
   end)
 {%- endmacro %}
 
@@ -115,8 +120,8 @@
     stable for a mobile user whose address changes inside it). -#}
 {% macro ip_network(ip) -%}
   (case
-    when {{ ip }} like '%:%' then lower({{ split_part(ip, ':', 1) }} || ':' || {{ split_part(ip, ':', 2) }}) || '::/32'
-    when {{ ip }} like '%.%.%.%' then {{ split_part(ip, '.', 1) }} || '.' || {{ split_part(ip, '.', 2) }} || '.0.0/16'
+    when {{ ip }} like '%:%' then lower({{ text_part(ip, ':', 1) }} || ':' || {{ text_part(ip, ':', 2) }}) || '::/32'
+    when {{ ip }} like '%.%.%.%' then {{ text_part(ip, '.', 1) }} || '.' || {{ text_part(ip, '.', 2) }} || '.0.0/16'
   end)
 {%- endmacro %}
 
@@ -179,4 +184,20 @@
     {%- do covered.extend(detection_meta(name).covers or []) -%}
   {%- endfor -%}
   {{ return(covered | unique | sort | list) }}
+{% endmacro %}
+
+{#- The triage table: what analysts decided about findings (`boxevents detections ack|suppress|
+    resolve`), one row per decision, newest last. It is not a model, so no rebuild (not even
+    `--full-refresh`) drops it; this hook only creates it when it is missing. -#}
+{% macro create_triage_table() %}
+  create table if not exists {{ target.schema }}.detection_triage (
+      detection_id {{ text_type() }} not null,
+      rule_id {{ text_type() }},
+      entity {{ text_type() }},
+      status {{ text_type() }} not null,
+      note {{ text_type() }},
+      suppressed_until {{ timestamp_tz_type() }},
+      changed_at {{ timestamp_tz_type() }} not null,
+      changed_by {{ text_type() }}
+  )
 {% endmacro %}

@@ -16,12 +16,13 @@ A case::
 
 An event spec: `type`; `actor` (a name: `name` is name@acme.example, `name@domain` keeps the
 domain; every name is made unique to its case by a prefix, unless it starts with `=`);
-`anonymous: true` (Box's anonymous user, id 2); `at` (offset from the world's anchor day at 12:00
+`anonymous: true` (Box's anonymous user, id 2); names may hold `{i}` (the repeat's number); `at` (offset from the world's anchor day at 12:00
 UTC: `-20d`, `+3h`, `-2d+30m`); `count` and `every` (repeats); `ip` (text, `{i}` is the repeat's
 number); `item` / `folder` (names, `{i}` too); `owner`; `collaborator` (accessible_by) and `role`,
 `old_role`; `target` (the user an admin event is about); `group`; `app` (an application name);
 `shield` ({category, risk, priority, country}); `details` (merged into additional_details);
-`baseline: true` (history the finding need not contain).
+`baseline: true` (history: a positive's finding need not contain it, and a near-miss may raise
+findings on it; only the other events are the near-miss's probe).
 """
 
 from __future__ import annotations
@@ -202,10 +203,10 @@ def _fill(value: Any, i: int) -> Any:
 def _event(event_id: str, moment: datetime, spec: dict[str, Any], names: _Names, i: int) -> dict[str, Any]:
     """One Box event of `spec` (its `i`-th repeat)."""
     event_type = spec["type"]
-    actor = ANONYMOUS if spec.get("anonymous") else names.user(spec.get("actor", "someone"))
+    actor = ANONYMOUS if spec.get("anonymous") else names.user(_fill(spec.get("actor", "someone"), i))
     ip = _fill(spec.get("ip"), i) or f"203.0.113.{int(numeric_id(actor['login'] or event_id)) % 250 + 1}"
     family = _family(event_type)
-    owner = names.user(spec.get("owner", spec.get("actor", "owner")))
+    owner = names.user(_fill(spec.get("owner", spec.get("actor", "owner")), i))
     details: dict[str, Any] | None = None
     source: Any = None
     event: dict[str, Any] = {}
@@ -253,10 +254,10 @@ def _event(event_id: str, moment: datetime, spec: dict[str, Any], names: _Names,
                 "platform": "Android",
             }
     elif family == "user":
-        source = names.user(spec.get("target", spec.get("actor", "someone")))
+        source = names.user(_fill(spec.get("target", spec.get("actor", "someone")), i))
     elif family == "membership":
         group = spec.get("group", "Finance")
-        source = names.user(spec.get("target", "member"))
+        source = names.user(_fill(spec.get("target", "member"), i))
         details = {"group_id": numeric_id(f"{names.prefix}/group/{group}"), "group_name": group}
     elif family == "group":
         group = spec.get("group", "Finance")

@@ -4,7 +4,6 @@
     tactic='Defense Evasion',
     technique='T1562',
     technique_name='Impair Defenses',
-    description='One finding per event of every type the event-type catalog (seeds/box_event_types.csv) marks high or critical and no dedicated rule covers (multi-factor authentication disabled, legal holds and retention removed, information barriers disabled, abnormal download activity, AI and EDR detections), at the catalog severity. Listed in detection_rules as catalog_<event type>, each one switchable on its own.',
     false_positives='Planned administration: a legal hold released at the end of a case, a retention policy replaced by a new one.',
     runbook='Check with the acting admin that the change was planned (change ticket); if not, revert it and review the admin account.',
     per_event_type=true,

@@ -4,7 +4,6 @@
     tactic='Exfiltration',
     technique='T1530',
     technique_name='Data from Cloud Storage',
-    description='One user downloads `downloads` or more files within any `window_minutes` minutes (a rolling window, so a burst that straddles an hour is caught whole). Anonymous shared-link downloads are `open_link_downloads`; service accounts are left out.',
     false_positives='A user syncing a large folder to a new laptop; a migration or backup tool running as a person rather than as a listed service account.',
     runbook='Check what was downloaded (event_ids) and from where; ask the user; if unexplained, suspend the user, revoke their sessions and review sharing of the downloaded items.',
     thresholds={'downloads': 100, 'window_minutes': 60},

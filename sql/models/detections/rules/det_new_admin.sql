@@ -4,7 +4,6 @@
     tactic='Privilege Escalation',
     technique='T1098',
     technique_name='Account Manipulation',
-    description="A user's admin role was raised: user to co-admin or admin, co-admin to admin. Demotions and unchanged roles are not findings.",
     false_positives='A planned hand-over of administration; check the change ticket.',
     runbook='Confirm with the admin who granted it (actor) that the change was planned; if not, revert the role, review what the new admin did since, and rotate the granting admin\'s credentials.',
     covers=['CHANGE_ADMIN_ROLE'],

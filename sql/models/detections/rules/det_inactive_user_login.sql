@@ -1,0 +1,40 @@
+{%- set t = detection_rule(
+    title='Login by a dormant account',
+    severity='medium',
+    tactic='Initial Access',
+    technique='T1078',
+    technique_name='Valid Accounts',
+    false_positives='A user back from a long leave; a seasonal contractor.',
+    runbook='Confirm with the user or their manager that they are back; a dormant account that wakes up unannounced should be suspended and its recent actions reviewed.',
+    thresholds={'inactive_days': 30},
+    references=['Sentinel: Box - Inactive user login'],
+) -%}
+-- A user signs in after `inactive_days` or more without signing in. The first login the warehouse
+-- holds for a user is not a finding (there is nothing to compare it with).
+with logins as (
+    select
+        *,
+        {{ epoch_seconds('occurred_at') }} as at_second,
+        lag({{ epoch_seconds('occurred_at') }}) over (partition by actor_id order by occurred_at, event_id) as previous_second,
+        lag(occurred_at) over (partition by actor_id order by occurred_at, event_id) as previous_login_at
+    from {{ ref('audit_authentication') }}
+    where event_type = 'LOGIN' and not actor_is_anonymous and actor_id is not null
+)
+
+select
+    occurred_on,
+    occurred_at as first_seen_at,
+    occurred_at as last_seen_at,
+    '{{ t.rule.severity }}' as severity,
+    event_id as entity,
+    actor_id,
+    actor_login,
+    ip_address as subject,
+    1 as event_count,
+    event_id as event_ids,
+    {{ label('actor_login', 'a user') }} || ' logged in after '
+    || cast(cast((at_second - previous_second) / 86400 as bigint) as {{ text_type() }}) || ' days without a login (from '
+    || {{ label('ip_address', 'an unknown address') }} || ')' as summary,
+    _dlt_load_id
+from logins
+where previous_second is not null and at_second - previous_second >= {{ t.inactive_days * 86400 }}
