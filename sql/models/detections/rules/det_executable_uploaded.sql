@@ -1,0 +1,51 @@
+{%- set t = detection_rule(
+    title='Executable file put in a folder',
+    severity='medium',
+    tactic='Command and Control',
+    technique='T1105',
+    technique_name='Ingress Tool Transfer',
+    false_positives='IT or developers sharing installers and scripts through Box on purpose (a software folder); build artefacts synced by a developer.',
+    runbook='Check the file (subject) and the folder it landed in, who can reach that folder and who downloaded it since; ask the uploader (actor) where it came from; if it is unexpected, quarantine it and have it scanned.',
+    thresholds={'executable_extensions': ['exe', 'dll', 'msi', 'bat', 'cmd', 'ps1', 'vbs', 'js', 'jar', 'scr', 'com', 'sh', 'apk', 'dmg', 'pkg']},
+    references=['Sentinel: Box - Executable file in folder'],
+) -%}
+{#- the list normalised: lower case, no leading dot -#}
+{%- set extensions = t.executable_extensions | map('lower') | map('trim', '.') | reject('equalto', '') | list %}
+-- A file whose extension is in `executable_extensions` was uploaded, copied or moved into a folder.
+-- The extension is the end of the name after its last dot, in any case (the name ends in `.exe`):
+-- `setup.EXE` is one, `setup.exe.txt`, `archive.exe.pdf` and `notes.txt` are not. Folders are not
+-- files, whatever their name.
+with placed as (
+    select
+        *,
+        {%- if extensions %}
+        case
+        {%- for ext in extensions %}
+            when right(lower(item_name), {{ ext | length + 1 }}) = '.{{ ext | replace("'", "''") }}' then '{{ ext | replace("'", "''") }}'
+        {%- endfor %}
+        end
+        {%- else %}
+        cast(null as {{ text_type() }})
+        {%- endif %} as extension
+    from {{ ref('audit_content_changes') }}
+    where event_type in ('UPLOAD', 'COPY', 'MOVE') and item_type = 'file'
+)
+
+select
+    occurred_on,
+    occurred_at as first_seen_at,
+    occurred_at as last_seen_at,
+    '{{ t.rule.severity }}' as severity,
+    event_id as entity,
+    actor_id,
+    actor_login,
+    item_name as subject,
+    1 as event_count,
+    event_id as event_ids,
+    {{ label('actor_login', 'a user') }} || ' '
+    || case event_type when 'COPY' then 'copied' when 'MOVE' then 'moved' else 'uploaded' end
+    || ' executable ' || {{ label('item_name') }} || ' (.' || extension || ') into folder '
+    || {{ label('coalesce(destination_folder_name, parent_folder_name)', '(unknown)') }} as summary,
+    _dlt_load_id
+from placed
+where extension is not null

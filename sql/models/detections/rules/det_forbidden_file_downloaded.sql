@@ -1,0 +1,54 @@
+{%- set t = detection_rule(
+    title='Forbidden file type downloaded',
+    severity='low',
+    tactic='Execution',
+    technique='T1204.002',
+    technique_name='User Execution: Malicious File',
+    false_positives='IT staff downloading installers they keep in Box; a user fetching a disk image a vendor shared. The default list is an example: edit `forbidden_extensions` to the types your policy forbids.',
+    runbook='Check the file (subject): who put it in Box, whether it is known software, and the downloading device (actor, IP); if it is not expected, have the device scanned and the file quarantined.',
+    thresholds={'forbidden_extensions': ['exe', 'msi', 'bat', 'ps1', 'vbs', 'scr', 'iso', 'torrent']},
+    references=['Sentinel: Box - Forbidden file type downloaded'],
+) -%}
+{#- the list normalised: lower case, no leading dot -#}
+{%- set extensions = t.forbidden_extensions | map('lower') | map('trim', '.') | reject('equalto', '') | list %}
+-- A file whose extension (the end of its name after the last dot, any case) is in
+-- `forbidden_extensions` was downloaded (DOWNLOAD, or a watermarked download), by a user or
+-- anonymously through a shared link. The default list is an example a SOC edits (var
+-- `rule_thresholds`). Previews are not downloads; service accounts (var `service_accounts`:
+-- backups, migrations) are left out.
+with downloads as (
+    select
+        *,
+        {%- if extensions %}
+        case
+        {%- for ext in extensions %}
+            when right(lower(item_name), {{ ext | length + 1 }}) = '.{{ ext | replace("'", "''") }}' then '{{ ext | replace("'", "''") }}'
+        {%- endfor %}
+        end
+        {%- else %}
+        cast(null as {{ text_type() }})
+        {%- endif %} as extension
+    from {{ ref('audit_file_access') }}
+    where
+        event_type in ('DOWNLOAD', 'FILE_WATERMARKED_DOWNLOAD')
+        and item_type = 'file'
+        and not {{ is_service_account('actor_login') }}
+)
+
+select
+    occurred_on,
+    occurred_at as first_seen_at,
+    occurred_at as last_seen_at,
+    '{{ t.rule.severity }}' as severity,
+    event_id as entity,
+    actor_id,
+    actor_login,
+    item_name as subject,
+    1 as event_count,
+    event_id as event_ids,
+    case when actor_is_anonymous then 'An anonymous user (shared link)' else {{ label('actor_login', 'a user') }} end
+    || ' downloaded ' || {{ label('item_name') }} || ' (forbidden type .' || extension || ')'
+    || ' from ' || {{ label('ip_address', 'an unknown IP') }} as summary,
+    _dlt_load_id
+from downloads
+where extension is not null

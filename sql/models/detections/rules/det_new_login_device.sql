@@ -1,0 +1,32 @@
+{%- set t = detection_rule(
+    title='Login from a new device',
+    severity='low',
+    tactic='Initial Access',
+    technique='T1078',
+    technique_name='Valid Accounts',
+    false_positives='A new or reinstalled laptop or phone, a new browser profile; devices rolled out in the office (trusted IP ranges are left out for that reason).',
+    runbook='Check that the user recognises the device (subject) and the IP; look for other signals on the account the same day (failed logins, Shield alerts, logins from new networks); if not recognised, revoke the device and the user\'s sessions and reset the password.',
+    references=['Panther: Box New Login Device'],
+) -%}
+-- A user logged in from a device Box had not seen for them (ADD_LOGIN_ACTIVITY_DEVICE). A new
+-- device first seen from a trusted range (office, VPN: var `trusted_ip_ranges`) is not a finding.
+select
+    occurred_on,
+    occurred_at as first_seen_at,
+    occurred_at as last_seen_at,
+    '{{ t.rule.severity }}' as severity,
+    event_id as entity,
+    actor_id,
+    actor_login,
+    coalesce(device_name, device_id) as subject,
+    1 as event_count,
+    event_id as event_ids,
+    {{ label('actor_login', 'a user') }} || ' logged in from a new device: '
+    || {{ label('device_name', 'unnamed device') }}
+    || coalesce(' (' || device_platform || ')', '')
+    || ' from ' || {{ label('ip_address', 'an unknown IP') }} as summary,
+    _dlt_load_id
+from {{ ref('audit_authentication') }}
+where
+    event_type = 'ADD_LOGIN_ACTIVITY_DEVICE'
+    and not {{ is_trusted_ip('ip_address') }}
