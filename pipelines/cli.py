@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -484,6 +485,136 @@ def query(
             import os
 
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+detections_app = typer.Typer(
+    help="List the findings of the detection rules, and record what you decided on them.\n\n"
+    "Examples: boxevents detections --since 24h --status new --severity high; "
+    "boxevents detections ack 3f9c2a --note 'planned migration'",
+    no_args_is_help=False,
+)
+app.add_typer(detections_app, name="detections")
+
+Since = Annotated[
+    str | None, typer.Option(help="Only findings last seen within this long (e.g. 24h, 7d); default: all.")
+]
+StatusFilter = Annotated[
+    str | None, typer.Option("--status", help="new, acknowledged, suppressed or resolved.")
+]
+SeverityFilter = Annotated[
+    str | None, typer.Option(help="This severity and above: info, low, medium, high, critical.")
+]
+RuleFilter = Annotated[str | None, typer.Option("--rule", help="A rule id, or a prefix such as catalog_.")]
+FindingFormat = Annotated[
+    OutputFormat,
+    typer.Option("--format", help="table, csv, or json (one object per line, every column: for a SIEM)."),
+]
+FindingId = Annotated[str, typer.Argument(help="The finding's detection_id, or its first 6+ characters.")]
+Note = Annotated[str | None, typer.Option(help="Why: kept with the decision.")]
+
+
+@detections_app.callback(invoke_without_command=True)
+def detections(
+    ctx: typer.Context,
+    since: Since = None,
+    status: StatusFilter = None,
+    severity: SeverityFilter = None,
+    rule: RuleFilter = None,
+    output_format: FindingFormat = OutputFormat.table,
+    limit: Annotated[int | None, typer.Option(help="At most this many findings.")] = None,
+    destination: Destination = "duckdb",
+    duckdb_path: DuckdbPath = None,
+    dataset: Dataset = DATASET_NAME,
+    pipelines_dir: PipelinesDir = None,
+) -> None:
+    """List findings, newest first (the same as `boxevents detections list`)."""
+    ctx.obj = (destination, duckdb_path, dataset, pipelines_dir)
+    if ctx.invoked_subcommand is None:
+        _list_findings(ctx.obj, since, status, severity, rule, output_format, limit)
+
+
+@detections_app.command("list")
+def detections_list(
+    ctx: typer.Context,
+    since: Since = None,
+    status: StatusFilter = None,
+    severity: SeverityFilter = None,
+    rule: RuleFilter = None,
+    output_format: FindingFormat = OutputFormat.table,
+    limit: Annotated[int | None, typer.Option(help="At most this many findings.")] = None,
+) -> None:
+    """List findings, newest first. Example: boxevents detections list --since 7d --format json"""
+    _list_findings(ctx.obj, since, status, severity, rule, output_format, limit)
+
+
+def _list_findings(where: tuple, since, status, severity, rule, output_format, limit) -> None:
+    from .detections import Status, list_findings
+
+    with user_errors():
+        if status is not None and status not in Status.__members__:
+            raise ConfigurationError(f"--status {status!r}: choose new, acknowledged, suppressed or resolved")
+        list_findings(
+            _pipeline(*where),
+            since=parse_duration(since) if since else None,
+            status=Status(status) if status else None,
+            severity=severity,
+            rule=rule,
+            now=datetime.now(UTC),
+            output_format=output_format,
+            limit=limit,
+        )
+
+
+@detections_app.command("rules")
+def detections_rules(ctx: typer.Context, output_format: FindingFormat = OutputFormat.table) -> None:
+    """List the rule library: id, severity, enabled, ATT&CK technique, thresholds."""
+    from .detections import list_rules
+
+    with user_errors():
+        list_rules(_pipeline(*ctx.obj), output_format=output_format)
+
+
+@detections_app.command("ack")
+def detections_ack(ctx: typer.Context, detection_id: FindingId, note: Note = None) -> None:
+    """Acknowledge a finding: someone is on it. Example: boxevents detections ack 3f9c2a --note 'on it'"""
+    _decide(ctx.obj, detection_id, "acknowledged", note, None)
+
+
+@detections_app.command("suppress")
+def detections_suppress(
+    ctx: typer.Context,
+    detection_id: FindingId,
+    until: Annotated[str, typer.Option(help="Until when: a duration (7d) or a date (2027-01-31).")],
+    note: Note = None,
+) -> None:
+    """Suppress a finding, and new findings of the same rule about the same user, address or item,
+    until a time. Example: boxevents detections suppress 3f9c2a --until 30d --note 'migration'"""
+    _decide(ctx.obj, detection_id, "suppressed", note, until)
+
+
+@detections_app.command("resolve")
+def detections_resolve(ctx: typer.Context, detection_id: FindingId, note: Note = None) -> None:
+    """Resolve a finding. Example: boxevents detections resolve 3f9c2a --note 'password reset'"""
+    _decide(ctx.obj, detection_id, "resolved", note, None)
+
+
+def _decide(where: tuple, detection_id: str, decision: str, note: str | None, until: str | None) -> None:
+    from .box_events.windows import parse_when
+    from .detections import Decision, decide
+
+    with user_errors():
+        now = datetime.now(UTC)
+        until_at = None
+        if until is not None:
+            try:
+                until_at = now + parse_duration(until)
+            except ConfigurationError:
+                until_at = parse_when(until, now=now, name="--until")
+        finding = decide(
+            _pipeline(*where), detection_id, Decision(decision), now=now, note=note, until=until_at
+        )
+        suffix = f" until {until_at.isoformat(timespec='minutes')}" if until_at else ""
+        typer.echo(f"{finding.detection_id}: {decision}{suffix} ({finding.summary})")
 
 
 @app.command()

@@ -33,6 +33,10 @@ class StatusReport:
     """The newest job of each kind in `ledger.RUN_KINDS` (None: no such job yet)."""
     rows_per_type: list[tuple[str, int]]
     warehouse: dict[str, str]
+    company_domains: list[tuple[str, str]]
+    """(domain, where it comes from: configured, inferred, box service accounts), once transformed."""
+    new_findings: dict[str, int]
+    """Findings still new (not acknowledged, suppressed or resolved), per severity."""
 
     @property
     def total_rows(self) -> int:
@@ -75,6 +79,10 @@ class StatusReport:
             out.append(f"newest event: {_when(self.newest_event)} ({age} ago)")
         for kind, run in self.last_runs.items():
             out.append(f"last {kind}: {_job_line(run) if run else 'none yet'}")
+        if self.company_domains:
+            out.append(f"company domains: {_domains_line(self.company_domains)}")
+        if self.company_domains or self.new_findings:
+            out.append(f"detections: {_findings_line(self.new_findings)}")
         if self.rows_per_type:
             shown = self.rows_per_type[:top] if top else self.rows_per_type
             out.append("rows per event type:")
@@ -101,6 +109,8 @@ class StatusReport:
             "newest_event": _iso(self.newest_event) if self.newest_event else None,
             "newest_event_age_seconds": age.total_seconds() if age is not None else None,
             "last_runs": {kind: _job_dict(run) if run else None for kind, run in self.last_runs.items()},
+            "company_domains": [{"domain": d, "source": source} for d, source in self.company_domains],
+            "new_findings": dict(self.new_findings),
         }
         if max_age is not None:
             problems = freshness_problems(self, max_age)
@@ -125,7 +135,53 @@ def status(pipeline: dlt.Pipeline, *, now: datetime | None = None) -> StatusRepo
         last_runs={kind: ledger.last_run(pipeline, kind) for kind in ledger.RUN_KINDS},
         rows_per_type=ledger.rows_per_type(pipeline),
         warehouse=_warehouse(pipeline),
+        company_domains=[
+            (str(d), str(src))
+            for d, src in _rows_if_transformed(
+                pipeline, "select domain, source from {table} order by source, domain", "company_domains"
+            )
+        ],
+        new_findings={
+            str(sev): int(n)
+            for sev, n in _rows_if_transformed(
+                pipeline,
+                "select severity, count(*) from {table} where status = 'new' group by severity",
+                "detection_findings",
+            )
+        },
     )
+
+
+SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
+
+
+def _rows_if_transformed(pipeline: dlt.Pipeline, sql: str, table: str) -> list[tuple[Any, ...]]:
+    """Rows of `sql` on a table the transforms build; none when they have not run yet."""
+    try:
+        with pipeline.sql_client() as client:
+            return list(client.execute_sql(sql.format(table=client.make_qualified_table_name(table))) or [])
+    except Exception:  # no such table yet (or no dataset): the transforms have not run
+        return []
+
+
+def _domains_line(domains: list[tuple[str, str]]) -> str:
+    shown = [d for d, source in domains if source != "box service accounts"]
+    sources = {source for _, source in domains} - {"box service accounts"}
+    if not shown:
+        return "none found yet (set [transforms] company_domains in .dlt/config.toml)"
+    if sources == {"inferred"}:
+        how = "inferred from the events; set [transforms] company_domains to override"
+    else:
+        how = "configured"
+    return f"{', '.join(shown)} ({how})"
+
+
+def _findings_line(new_findings: dict[str, int]) -> str:
+    total = sum(new_findings.values())
+    if not total:
+        return "no new findings"
+    parts = [f"{new_findings[s]} {s}" for s in SEVERITY_ORDER if new_findings.get(s)]
+    return f"{plural(total, 'new finding')} ({', '.join(parts)}): boxevents detections --status new"
 
 
 def freshness_problems(report: StatusReport, max_age: timedelta) -> list[str]:

@@ -208,8 +208,11 @@ def invoke_dbt(
             if target.adapter == "duckdb":
                 _close_dbt_duckdb()
     if outcome.exception is not None:
-        message = str(outcome.exception).strip().splitlines()
-        raise TransformFailed([f"dbt: {message[0] if message else type(outcome.exception).__name__}"])
+        # dbt puts the kind of error on the first line and what is wrong on the next ones
+        message = " ".join(
+            line.strip() for line in str(outcome.exception).strip().splitlines()[:4] if line.strip()
+        )
+        raise TransformFailed([f"dbt: {message or type(outcome.exception).__name__}"])
     results = list(getattr(outcome.result, "results", None) or [])
     failures = [_failure_line(r) for r in results if str(r.status) in ("error", "fail")]
     if failures:

@@ -122,11 +122,13 @@ def _ranges(value: Any) -> tuple[str, ...]:
             network = ipaddress.ip_network(text.strip(), strict=False)
         except ValueError:
             raise ConfigurationError(
-                f"transforms.trusted_ip_ranges: {text.strip()!r} is not an address range such as 203.0.113.0/24 or 2001:db8::/32"
+                f"transforms.trusted_ip_ranges: {text.strip()!r} is not an address range "
+                "such as 203.0.113.0/24 or 2001:db8::/32"
             ) from None
         if network.version == 6 and network.prefixlen % 16:
             raise ConfigurationError(
-                f"transforms.trusted_ip_ranges: {text.strip()!r} - an IPv6 range needs a prefix length that is a multiple of 16 (e.g. /32, /48)"
+                f"transforms.trusted_ip_ranges: {text.strip()!r} - an IPv6 range needs a prefix length "
+                "that is a multiple of 16 (e.g. /32, /48)"
             )
         ranges.add(str(network))
     return tuple(sorted(ranges))
@@ -137,7 +139,8 @@ def _thresholds(value: Any) -> dict[str, dict[str, Any]]:
         return {}
     if not isinstance(value, Mapping):
         raise ConfigurationError(
-            "transforms.rule_thresholds must be a table of rules, e.g. [transforms.rule_thresholds.mass_download] downloads = 200"
+            "transforms.rule_thresholds must be a table of rules, "
+            "e.g. [transforms.rule_thresholds.mass_download] downloads = 200"
         )
     cleaned: dict[str, dict[str, Any]] = {}
     for rule, values in value.items():

@@ -85,7 +85,7 @@ def test_rule_case(cases_world, case):
     assert case.expect == "finding", case
     found = _findings_touching(cases_world, case, case.all_ids)
     assert len(found) == 1, f"{case}: expected one finding, got {found}"
-    detection_id, severity, event_ids, summary, _ = found[0]
+    _, severity, event_ids, summary, _ = found[0]
     assert case.finding_ids <= set(event_ids.split(",")), f"{case}: the finding misses planted events"
     assert summary and "None" not in summary, case
     if case.severity:
