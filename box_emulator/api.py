@@ -23,11 +23,12 @@ from typing import Any
 import orjson
 
 from box_emulator.auth import AccessToken
+from box_emulator.day import day_seed, ordinal_of
 from box_emulator.emulator import Emulator
 from box_emulator.errors import ApiError
 from box_emulator.event_types import CHANGES_STREAM_NAMES, USER_STREAM_NAMES
 from box_emulator.faults import FaultPlan
-from box_emulator.generator import PACIFIC, DayData, day_seed, ordinal_of
+from box_emulator.generator import PACIFIC, DayData
 from box_emulator.positions import (
     ArrivalPos,
     HistoryPos,

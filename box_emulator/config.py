@@ -103,6 +103,8 @@ PROFILES: dict[str, dict[str, Any]] = {
 
 KNOB_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Knobs))
 
+#: Incidents the emulator can plant; each kind is the id of the detection rule that must find it
+#: (what each one looks like: `box_emulator/incidents.py`).
 SCENARIO_KINDS: tuple[str, ...] = (
     "mass_download",
     "failed_login_burst",
@@ -110,8 +112,18 @@ SCENARIO_KINDS: tuple[str, ...] = (
     "new_admin",
     "external_collab_invite",
     "malicious_file",
-    "shield_alert",
     "open_shared_link",
+    "shield_anomalous_download",
+    "shield_suspicious_login",
+    "password_spray",
+    "app_public_key_added",
+    "governance_policy_removed",
+    "many_items_deleted",
+    "open_link_downloads",
+    "token_for_new_app",
+    "login_new_network",
+    "box_support_access_granted",
+    "many_permission_updates",
 )
 
 #: Broken answers the emulator can give on purpose (`EmulatorConfig.corrupt_answer`); what each
@@ -192,8 +204,12 @@ class EmulatorConfig:
     """Everything that defines one emulated Box enterprise and how its API behaves.
 
     `scenarios=None` means "the mix's default": with `mix="default"` one incident of a rotating
-    kind is planted every 10 days; with `mix="benign"` nothing is planted. Pass a list (of
-    `Scenario`, `(kind, date)` or `"kind@YYYY-MM-DD"`) to plant exactly those, `[]` for none.
+    kind is planted every 10 days (all 18 kinds within 180 days); with `mix="benign"` nothing is
+    planted. Pass a list (of `Scenario`, `(kind, date)` or `"kind@YYYY-MM-DD"`) to plant exactly
+    those, `[]` for none.
+
+    `floor_period_days` (default 10) puts one event of every type of the mix into each such
+    period whatever its natural rate; 0 leaves only the natural rates (for noise benchmarks).
 
     `replay_events` (a list of Box event dicts) replaces the generated history: the API serves
     exactly those events and the oracle knows exactly them; `events_per_day`, `mix` and the
@@ -225,6 +241,9 @@ class EmulatorConfig:
     created_after_inclusive: bool = True
     created_before_inclusive: bool = False
     cache_days: int = 40
+    # the floor: every type of the mix once every `floor_period_days` days, however rare it is
+    # naturally (so any such window holds every type); 0 = natural rates only (noise benchmarks)
+    floor_period_days: int = 10
 
     # broken answers on purpose (profile-independent, off by default): from the
     # (corrupt_after_requests + 1)-th admin_logs page on, every page is answered as `corrupt_answer`
@@ -257,6 +276,8 @@ class EmulatorConfig:
             raise ValueError("events_per_day must be >= 0")
         if self.cache_days < 1:
             raise ValueError("cache_days must be >= 1")
+        if self.floor_period_days < 0:
+            raise ValueError("floor_period_days must be >= 0 (0 turns the floor off)")
         if self.corrupt_answer is not None and self.corrupt_answer not in CORRUPT_KINDS:
             raise ValueError(
                 f"unknown corrupt_answer {self.corrupt_answer!r}; expected one of {list(CORRUPT_KINDS)}"

@@ -8,7 +8,18 @@ here; the API serves pages by joining those bytes.
 
 Volume: ``events_per_day`` times a weekday factor (weekends about 30%), spread over the day by
 a business-hours curve on US-Pacific local hours. A rotation injects one event of each type of
-the mix every 10 days ("floor"), so any 10 consecutive days contain every type, however rare.
+the mix every ``floor_period_days`` days (the "floor", default 10), so any 10 consecutive days
+contain every type, however rare; ``floor_period_days=0`` leaves the natural rates alone, which
+for the rare risky types are those of a real enterprise (event_types.py).
+
+The default mix is a real enterprise's week (the benign mix keeps only the plain habits):
+partner companies' people work daily on the content shared with them and are invited to
+more, guests on free mail are rare, about 10% of the users are mobile (their addresses move
+inside their carriers' /16 networks), admins work from three or four networks, and service
+accounts run their nightly and hourly jobs with their own applications from fixed addresses
+(routines.py, enterprise.py). Regular users keep to one network, natural downloads and failed
+logins stay under per-user caps, and applications come from a small fixed set, so that the
+patterns of the planted incidents (incidents.py) occur nowhere else.
 
 Event shape, as Box's admin_logs sends it (tests/fixtures/box_samples/FINDINGS.md, sections 1-8)::
 
@@ -44,9 +55,10 @@ Families (``source`` / ``additional_details``):
   ``Uploader``, ``Previewer Uploader``, ``Viewer Uploader``, ``Co-owner``, ``Owner``),
   + ``invitation_message`` on COLLABORATION_INVITE, + ``old_role`` on ROLE_CHANGE,
   + ``expires_at`` on the expiration types.
-* authentication (LOGIN, FAILED_LOGIN, ADMIN_LOGIN, *_DEVICE*, DEVICE_TRUST_CHECK_FAILED):
-  source = user mini; details null (LOGIN, ADMIN_LOGIN), ``{failure_reason}`` (FAILED_LOGIN),
-  ``{device_id, device_name, platform}`` (device types).
+* authentication (LOGIN, FAILED_LOGIN, ADMIN_LOGIN, *_DEVICE*, DEVICE_TRUST_CHECK_FAILED,
+  DISABLE_MULTI_FACTOR_AUTH, EDR_CROWDSTRIKE_ACCESS_REVOKED): source = user mini; details null
+  (LOGIN, ADMIN_LOGIN, DISABLE_MULTI_FACTOR_AUTH), ``{failure_reason}`` (FAILED_LOGIN),
+  ``{device_id, device_name, platform}`` (device types, EDR).
 * users (NEW_USER, EDIT_USER, DELETE_USER, CHANGE_ADMIN_ROLE, EMAIL_ALIAS_*, TERMS_OF_SERVICE_*):
   source = target user mini; CHANGE_ADMIN_ROLE ``{old_role, new_role}`` (user|coadmin|admin);
   EMAIL_ALIAS_* ``{email_alias}``; TERMS_OF_SERVICE_* ``{tos_id}``; else null.
@@ -70,6 +82,10 @@ Families (``source`` / ``additional_details``):
   registrant?, country_code, city_name, region_name}``.
 * shield (other SHIELD_*): item source; ``{shield_policy_name, justification}``.
 * malicious (FILE_MARKED_MALICIOUS): item source; ``{malware_name, size}``.
+* detection (AI_SECURITY_DETECTION): item source; details null.
+* barrier (SHIELD_INFORMATION_BARRIER_DISABLED): Box's generic barrier source (sample 45)
+  ``{barrier_id NUMBER, barrier_status, barrier_segments[{name, member_count}]}`` with no
+  ``type``; an admin's; ``ip_address`` ``"Unknown IP"``; details null.
 * workflow (CONTENT_WORKFLOW_*, EXTERNAL_COLLAB_SECURITY_SETTINGS): item source or null;
   ``{policy_id, policy_name}``.
 * governance (LEGAL_HOLD_*, RETENTION_*, DATA_RETENTION_*): item source or null;
@@ -79,7 +95,9 @@ Families (``source`` / ``additional_details``):
 * sign (SIGN_*, SIGNER_*): item source; ``{sign_request_id, signer_email}``.
 * apps (APPLICATION_*, OAUTH2_*, USER_AUTHENTICATE_OAUTH2_ACCESS_TOKEN_CREATE,
   ENTERPRISE_APP_AUTHORIZATION_UPDATE, ACCESS_GRANTED/REVOKED): source ``{type:"app", id,
-  name}`` or user mini; ``{service_id, service_name, client_id}``.
+  name}`` (an admin's APPLICATION_* and ENTERPRISE_APP_*) or user mini;
+  ``{service_id, service_name, client_id}`` of one of the enterprise's fixed applications
+  (its integrations, its service accounts' own apps).
 * tasks / comments / collections: item source; ``{task_id | comment_id | collection_id,
   message?}``.
 * unlisted (types Box does not list): item source or null; free-form details.
@@ -89,7 +107,8 @@ contradicts them either; they are the emulator's own, so nobody should read them
 ``shared_link_access`` and ``shared_link_expires_at`` (sharing), ``old_role`` and ``expires_at``
 (collaboration), ``old_role``/``new_role`` (CHANGE_ADMIN_ROLE), ``email_alias``, ``tos_id``,
 ``policy_id``/``policy_name`` (workflow, governance), ``device_id``/``device_name``/``platform``
-(device types), ``failure_reason`` (FAILED_LOGIN), ``client_id`` (apps), the group source of
+(device and EDR types), ``failure_reason`` (FAILED_LOGIN), ``client_id`` (apps), the shape of
+AI_SECURITY_DETECTION (no public sample at all), the group source of
 the non-membership GROUP_* types with their ``item_*`` details, ``shield_policy_name`` /
 ``justification`` (other SHIELD_*), ``malware_name`` (FILE_MARKED_MALICIOUS), the sign, task,
 comment, collection and metadata details, and the ``{type:"app"}`` source (Box's application
@@ -98,10 +117,8 @@ source is ``{type:"application", name, api_key}``).
 
 from __future__ import annotations
 
-import hashlib
 import random
 import uuid
-from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -111,12 +128,34 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from box_emulator.config import SCENARIO_KINDS, EmulatorConfig
-from box_emulator.enterprise import ANONYMOUS, SERVICES, Enterprise, File, Folder, User, random_ip
-from box_emulator.event_types import EVENT_TYPE_SPECS, EventTypeSpec
+from box_emulator.day import (
+    DAY_SECONDS,
+    MAX_FAILED_LOGINS_PER_USER_DAY,
+    DayContext,
+    Event,
+    count_download,
+    day_seed,
+    day_start,
+)
+from box_emulator.enterprise import (
+    ANONYMOUS,
+    SERVICES,
+    App,
+    Enterprise,
+    File,
+    Folder,
+    User,
+    external_role,
+    pick,
+    random_ip,
+    random_ipv4,
+    random_token,
+)
+from box_emulator.event_types import EVENT_TYPE_SPECS, EventTypeSpec, family_of
+from box_emulator.incidents import Incident, Planter
+from box_emulator.routines import Routines
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
-DAY_SECONDS = 86400
-EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 # relative activity by US-Pacific local hour (0-23)
 HOUR_PROFILE = (
@@ -146,10 +185,12 @@ HOUR_PROFILE = (
     0.10,
 )
 WEEKEND_FACTOR = 0.3
+#: The default of `EmulatorConfig.floor_period_days`.
 FLOOR_PERIOD_DAYS = 10
-MAX_DOWNLOADS_PER_USER_HOUR = 30
-MAX_FAILED_LOGINS_PER_USER_DAY = 2
+#: With the default scenarios, one incident of a rotating kind is planted every this many days.
+SCENARIO_PERIOD_DAYS = 10
 UNKNOWN_IP = "Unknown IP"
+FAILURE_REASONS = ("Invalid password", "Invalid password", "Account locked", "Invalid 2FA code")
 #: Collaboration roles as Box's events name them (display names, not the API's `editor`...).
 ROLES = (
     "Editor",
@@ -162,6 +203,17 @@ ROLES = (
 )
 OWNER_ROLE = "Owner"  # only reached by a role change (an ownership transfer)
 COLLAB_DETAILS_TYPE = "box://event/additional_details/collaboration"
+#: Share of folders (rather than files) among the items of a content type.
+FOLDER_SHARE = {
+    "ITEM_SYNC": 1.0,
+    "ITEM_UNSYNC": 1.0,
+    "DELETE": 0.2,
+    "MOVE": 0.25,
+    "COPY": 0.2,
+    "RENAME": 0.2,
+    "DOWNLOAD": 0.03,
+}
+CONTENT_TYPES = frozenset(n for n, s in EVENT_TYPE_SPECS.items() if s.family == "content")
 GROUP_MEMBERSHIP_TYPES = frozenset(("GROUP_ADD_USER", "GROUP_REMOVE_USER"))
 # rates of the absent-key envelope variants (FINDINGS section 1)
 ABSENT_ACTION_BY_RATE = 0.03
@@ -176,6 +228,9 @@ SHIELD_RULES = {
     "Malicious Content": ("Malware uploads", "malicious_content"),
 }
 SHIELD_CATEGORIES = tuple(SHIELD_RULES)
+#: Risk scores per alert priority (inclusive): detections look for high priority, risk >= 80.
+SHIELD_SCORES = {"low": (10, 49), "medium": (50, 79), "high": (80, 100)}
+BARRIER_SEGMENTS = ("Advisory", "Trading", "Research", "Investment Banking", "Compliance")
 SHIELD_SERVICES = ("Box Web App", "Box Drive", "Box Notes", "Box for iOS")
 SHIELD_UPLOAD_SERVICES = ("Box Web App", "Multiput Uploads", "Box Drive")
 #: What Shield calls the activities it summarises: human labels, not Box event types.
@@ -208,30 +263,16 @@ MALWARE = tuple(m[0] for m in MALWARE_SIGNATURES)
 EXTRA_FIELDS = (("region", "us-west"), ("region", "eu-central"), ("data_center", "sjc1"))
 
 
-def ordinal_of(ts: int) -> int:
-    """UTC day ordinal (`date.toordinal()`) of an epoch second."""
-    return EPOCH_ORDINAL + ts // DAY_SECONDS
-
-
-def day_start(ordinal: int) -> int:
-    """Epoch second at which a UTC day begins."""
-    return (ordinal - EPOCH_ORDINAL) * DAY_SECONDS
-
-
-def day_seed(seed: int, ordinal: int, salt: str = "day") -> int:
-    """The integer that seeds one day's RNG: stable across processes and Python versions."""
-    digest = hashlib.blake2b(f"{salt}:{seed}:{ordinal}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
-
-
 @dataclass(frozen=True, slots=True)
 class PlantedIncident:
     """One planted security incident (for the SQL detections to find).
 
-    `actor_login` is the user whose behaviour is suspicious (who acted); `subject_login` the
-    other party where there is one (the new admin, the external invitee). A Shield alert's
-    `created_by` is Box's anonymous user `2`; its `actor_login` is the user the alert is about
-    (`shield_alert.user.email`), and it has no other party.
+    `kind` is the id of the detection rule that must find it. `actor_login` is the user whose
+    behaviour is suspicious (who acted); `subject_login` the other party where there is one (the
+    new admin, the external invitee). A Shield alert's `created_by` is Box's anonymous user `2`;
+    its `actor_login` is the user the alert is about (`shield_alert.user.email`). Anonymous
+    shared-link downloads name the owner of the file; a password spray the first user it
+    targeted, with the attacker's address in `ip` (set wherever one address is the point).
     """
 
     kind: str
@@ -239,6 +280,7 @@ class PlantedIncident:
     actor_login: str
     event_ids: tuple[str, ...]
     subject_login: str | None = None
+    ip: str | None = None
 
 
 @dataclass(slots=True)
@@ -327,6 +369,7 @@ class Generator:
             cum.append(total)
         self.type_cum = cum
         self.benign = benign
+        self.floor_period = cfg.floor_period_days
         self.weekday_mass = sum(HOUR_PROFILE)
         self.max_delay = max(0, int(cfg.max_arrival_delay.total_seconds()))
         self._explicit = cfg.explicit_scenarios()
@@ -352,6 +395,8 @@ class Generator:
             "shield_alert": self._shield_alert,
             "shield": self._shield,
             "malicious": self._malicious,
+            "detection": self._detection,
+            "barrier": self._barrier,
             "workflow": self._policy,
             "governance": self._policy,
             "metadata": self._metadata,
@@ -362,13 +407,17 @@ class Generator:
             "collections": self._tasks,
             "unlisted": self._unlisted,
         }
+        self._builder_of = {name: self._builders[spec.family] for name, spec in EVENT_TYPE_SPECS.items()}
+        self.planter = Planter(self)
+        self.routines = Routines(self)
 
     # ------------------------------------------------------------------ scenarios
     def scenario_kinds(self, ordinal: int) -> list[str]:
         """Which incidents are planted on this day."""
         if self._explicit is None:
-            if (ordinal + self.cfg.seed) % FLOOR_PERIOD_DAYS == 5:
-                return [SCENARIO_KINDS[((ordinal + self.cfg.seed) // 10) % len(SCENARIO_KINDS)]]
+            if (ordinal + self.cfg.seed) % SCENARIO_PERIOD_DAYS == 5:
+                index = ((ordinal + self.cfg.seed) // SCENARIO_PERIOD_DAYS) % len(SCENARIO_KINDS)
+                return [SCENARIO_KINDS[index]]
             return []
         return [s.kind for s in self._explicit if s.day.toordinal() == ordinal]
 
@@ -379,52 +428,62 @@ class Generator:
         return sorted({s.day.toordinal() for s in self._explicit if first <= s.day.toordinal() <= last})
 
     # ------------------------------------------------------------------ the day
-    def generate(self, ordinal: int) -> DayData:
-        rng = random.Random(day_seed(self.cfg.seed, ordinal))
+    def _context(self, ordinal: int) -> tuple[DayContext, float]:
+        """The day's clock and caps, and how many events its hours expect."""
         start = day_start(ordinal)
         offsets = [_pacific_offset(start + h * 3600) for h in range(24)]
-        weights = []
+        weights, hour_cum, acc = [], [], 0.0
         for h in range(24):
             local = datetime.fromtimestamp(start + h * 3600 + offsets[h], UTC)
             factor = WEEKEND_FACTOR if local.weekday() >= 5 else 1.0
             weights.append(HOUR_PROFILE[local.hour] * factor)
-        expected = self.cfg.events_per_day * sum(weights) / self.weekday_mass
-        n = max(0, round(expected * rng.uniform(0.95, 1.05)))
-        hour_cum, acc = [], 0.0
-        for w in weights:
-            acc += w
+            acc += weights[-1]
             hour_cum.append(acc)
+        noon = datetime.fromtimestamp(start + 20 * 3600 + offsets[20], UTC)
+        ctx = DayContext(ordinal, start, offsets, hour_cum, noon.weekday() >= 5, self.cfg.seed)
+        return ctx, self.cfg.events_per_day * acc / self.weekday_mass
 
-        def draw_ts() -> int:
-            hour = bisect_left(hour_cum, rng.random() * acc)
-            return start + min(hour, 23) * 3600 + rng.randrange(3600)
-
+    def generate(self, ordinal: int) -> DayData:
+        rng = random.Random(day_seed(self.cfg.seed, ordinal))
+        ctx, expected = self._context(ordinal)
+        n = max(0, round(expected * rng.uniform(0.95, 1.05)))
+        routine: list[Event] = []
+        if not self.benign:
+            routine = self.routines.day(random.Random(day_seed(self.cfg.seed, ordinal, "routines")), ctx)
+        # the day's routines (partners, service accounts, ...) are part of its volume, not extra
+        n = max(0, n - len(routine))
         types = rng.choices(self.type_names, cum_weights=self.type_cum, k=n) if n else []
-        slots = [_Slot(draw_ts(), t) for t in types]
-        # the floor: each type of the mix once every FLOOR_PERIOD_DAYS days
-        for i, name in enumerate(self.type_names):
-            if (i + ordinal) % FLOOR_PERIOD_DAYS == 0:
-                slots.append(_Slot(draw_ts(), name))
+        slots = [_Slot(ctx.draw_ts(rng), t) for t in types]
+        if self.floor_period:  # each type of the mix once every floor_period days
+            for i, name in enumerate(self.type_names):
+                if (i + ordinal) % self.floor_period == 0:
+                    slots.append(_Slot(ctx.draw_ts(rng), name))
+        slots.extend(_Slot(ts, t, body) for ts, t, body in routine)
 
-        incidents: list[tuple[str, str, str | None]] = []
+        incidents: list[tuple[str, Incident]] = []
         for kind in self.scenario_kinds(ordinal):
             prng = random.Random(day_seed(self.cfg.seed, ordinal, f"scenario:{kind}"))
-            actor, subject, planted = self._plant(kind, prng, start, offsets)
-            for ts, event_type, body in planted:
-                slots.append(_Slot(ts, event_type, body, incident=len(incidents)))
-            incidents.append((kind, actor, subject))
+            incident = self.planter.plant(kind, prng, ctx)
+            slots.extend(_Slot(ts, t, body, len(incidents)) for ts, t, body in incident.events)
+            incidents.append((kind, incident))
 
         slots.sort(key=lambda s: s.ts)
         day = DayData(ordinal, [], [], [], [], [], [], [])
         incident_ids: list[list[str]] = [[] for _ in incidents]
-        downloads: dict[tuple[str, int], int] = {}
-        failed: dict[str, int] = {}
+        stamps = _Stamps(ctx)
         for slot in slots:
             body = slot.body
             if body is None:
-                body = self._build(rng, slot, downloads, failed)
-            event_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-            event = _assemble(event_id, slot.event_type, _format_ts(slot.ts, offsets, start), body)
+                body = self._build(rng, slot, ctx)
+            event_id = _uuid4(rng.getrandbits(128))
+            created_at = stamps.format(slot.ts)
+            event = {
+                "type": "event",
+                "event_id": event_id,
+                "event_type": slot.event_type,
+                "created_at": created_at,
+            }
+            event.update(body)
             if slot.body is None and rng.random() < 0.003:
                 key, value = rng.choice(EXTRA_FIELDS)
                 event[key] = value
@@ -437,69 +496,78 @@ class Generator:
             day.blobs.append(orjson.dumps(event))
             if slot.incident >= 0:
                 incident_ids[slot.incident].append(event_id)
-        day.max_arrival = max(day.arrival, default=start)
+        day.max_arrival = max(day.arrival, default=ctx.start)
         the_date = date.fromordinal(ordinal)
         day.planted = [
-            PlantedIncident(kind, the_date, actor, tuple(ids), subject)
-            for (kind, actor, subject), ids in zip(incidents, incident_ids, strict=True)
+            PlantedIncident(kind, the_date, inc.actor.login, tuple(ids), inc.subject, inc.ip)
+            for (kind, inc), ids in zip(incidents, incident_ids, strict=True)
         ]
         return day
 
     def _delay(self, rng: random.Random) -> int:
-        u = rng.random()
+        u, v = rng.random(), rng.random()  # (random() arithmetic: randrange is slow here)
         if u < 0.90:
-            delay = rng.randrange(0, 30)
+            delay = int(v * 30)
         elif u < 0.99:
-            delay = rng.randrange(60, 600)
+            delay = 60 + int(v * 540)
         elif u < 0.999:
-            delay = rng.randrange(600, 3600)
+            delay = 600 + int(v * 3000)
         else:
-            delay = rng.randrange(3600, 7200)
+            delay = 3600 + int(v * 3600)
         return min(delay, self.max_delay)
 
-    # ------------------------------------------------------------------ actors
-    def _actor(self, rng: random.Random, slot: _Slot, downloads: dict, failed: dict) -> User:
-        ent = self.ent
+    # ------------------------------------------------------------------ actors and envelopes
+    def _actor(self, rng: random.Random, slot: _Slot, ctx: DayContext) -> User:
+        """A user for a natural event, under the per-user caps of downloads and failed logins."""
         for _ in range(12):
-            user = ent.pick_user(rng)
-            if slot.event_type == "DOWNLOAD":
-                key = (user.id, slot.ts // 3600)
-                if downloads.get(key, 0) >= MAX_DOWNLOADS_PER_USER_HOUR:
+            user = self.ent.pick_user(rng)
+            if slot.event_type == "DOWNLOAD" and not count_download(ctx, user, slot.ts):
+                continue
+            if slot.event_type == "FAILED_LOGIN":
+                if ctx.failed.get(user.id, 0) >= MAX_FAILED_LOGINS_PER_USER_DAY:
                     continue
-                downloads[key] = downloads.get(key, 0) + 1
-            elif slot.event_type == "FAILED_LOGIN":
-                if failed.get(user.id, 0) >= MAX_FAILED_LOGINS_PER_USER_DAY:
-                    continue
-                failed[user.id] = failed.get(user.id, 0) + 1
+                ctx.failed[user.id] = ctx.failed.get(user.id, 0) + 1
             return user
         return user
 
-    def _ip(self, rng: random.Random, user: User) -> str:
+    def address(self, rng: random.Random, user: User, ctx: DayContext) -> str:
+        """The address an event of `user` comes from today.
+
+        Regular users keep their one or two office addresses (one network), mobile users move
+        inside their carriers' /16s, admins switch between office, home and VPN networks. The
+        benign mix keeps everyone on at most two habitual addresses.
+        """
         if user is ANONYMOUS:
             return random_ip(rng)
-        if len(user.ips) == 1 and rng.random() < 0.02:
-            return UNKNOWN_IP
-        return user.ips[0] if len(user.ips) == 1 or rng.random() < 0.75 else user.ips[1]
+        if user.mobile and not self.benign:
+            return rng.choice(ctx.carrier_addresses(user))
+        pool = user.ips[:2] if self.benign else user.ips
+        if len(pool) == 1:
+            return UNKNOWN_IP if rng.random() < 0.02 else pool[0]
+        if len(pool) == 2:
+            return pool[0] if rng.random() < 0.75 else pool[1]
+        return pool[0] if rng.random() < 0.5 else rng.choice(pool[1:])  # mostly from the office
 
-    def _build(self, rng: random.Random, slot: _Slot, downloads: dict, failed: dict) -> dict[str, Any]:
-        spec = EVENT_TYPE_SPECS.get(slot.event_type)
-        family = spec.family if spec else "unlisted"
-        actor = self._actor(rng, slot, downloads, failed)
-        if not self.benign and family == "content" and rng.random() < 0.02:
-            actor = rng.choice(self.ent.externals)
-        source, details, extra = self._builders[family](rng, slot.event_type, actor, slot.ts)
-        actor = extra.pop("actor", actor)
+    def envelope(
+        self,
+        rng: random.Random,
+        actor: User,
+        source: Any,
+        details: Any,
+        ip: str,
+        extra: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """An event body as Box sends it, with Box's habit of leaving null keys out."""
         body: dict[str, Any] = {
             "created_by": actor.mini,
             "session_id": f"{rng.getrandbits(64):016x}" if rng.random() < 0.15 else None,
-            "ip_address": extra.pop("ip", None) or self._ip(rng, actor),
+            "ip_address": ip,
             "action_by": None,
             "source": source,
             "additional_details": details,
         }
-        if not self.benign and family == "content" and rng.random() < 0.01:
-            body["action_by"] = rng.choice(self.ent.admins).mini
-        body.update(extra)
+        if extra:
+            body.update(extra)
         # Box leaves some keys out instead of sending null (FINDINGS section 1)
         for key, rate in (
             ("action_by", ABSENT_ACTION_BY_RATE),
@@ -510,15 +578,38 @@ class Generator:
                 del body[key]
         return body
 
+    def event_of(
+        self,
+        rng: random.Random,
+        event_type: str,
+        actor: User,
+        ts: int,
+        ctx: DayContext,
+        ip: str | None = None,
+    ) -> dict[str, Any]:
+        """A body of `event_type` by `actor` in its family's shape (any family)."""
+        builder = self._builder_of.get(event_type) or self._builders[family_of(event_type)]
+        source, details, extra = builder(rng, event_type, actor, ts)
+        actor = extra.pop("actor", actor)
+        ip = extra.pop("ip", None) or ip or self.address(rng, actor, ctx)
+        return self.envelope(rng, actor, source, details, ip, extra)
+
+    def _build(self, rng: random.Random, slot: _Slot, ctx: DayContext) -> dict[str, Any]:
+        actor = self._actor(rng, slot, ctx)
+        body = self.event_of(rng, slot.event_type, actor, slot.ts, ctx)
+        if not self.benign and slot.event_type in CONTENT_TYPES and rng.random() < 0.01:
+            body["action_by"] = rng.choice(self.ent.admins).mini
+        return body
+
     # ------------------------------------------------------------------ families
     def _file(self, rng: random.Random) -> File:
-        return rng.choice(self.ent.files)
+        return pick(rng, self.ent.files)
 
     def _folder(self, rng: random.Random) -> Folder:
-        return rng.choice(self.ent.folders)
+        return pick(rng, self.ent.folders)
 
     @staticmethod
-    def _file_source(f: File) -> dict[str, Any]:
+    def file_source(f: File) -> dict[str, Any]:
         source: dict[str, Any] = {
             "item_type": "file",
             "item_id": f.id,
@@ -531,7 +622,7 @@ class Generator:
         return source
 
     @staticmethod
-    def _folder_source(d: Folder) -> dict[str, Any]:
+    def folder_source(d: Folder) -> dict[str, Any]:
         return {
             "item_type": "folder",
             "item_id": d.id,
@@ -541,43 +632,51 @@ class Generator:
         }
 
     def _item(self, rng: random.Random, folder_share: float = 0.1) -> tuple[dict, int, str | None]:
-        if rng.random() < folder_share:
+        if folder_share and rng.random() < folder_share:
             d = self._folder(rng)
-            return self._folder_source(d), rng.randrange(10**4, 10**10), None
+            return self.folder_source(d), rng.randrange(10**4, 10**10), None
         f = self._file(rng)
-        return self._file_source(f), f.size, f.version_id
+        return self.file_source(f), f.size, f.version_id
 
     def _content(self, rng, event_type, actor, ts):
-        folder_share = {
-            "ITEM_SYNC": 1.0,
-            "ITEM_UNSYNC": 1.0,
-            "DELETE": 0.2,
-            "MOVE": 0.25,
-            "COPY": 0.2,
-            "RENAME": 0.2,
-            "DOWNLOAD": 0.03,
-        }.get(event_type, 0.0)
-        source, size, version = self._item(rng, folder_share)
-        service_id, service_name = rng.choice(SERVICES[:6])
-        details: dict[str, Any] = {"size": size}
-        if version:
-            details["version_id"] = version
-        details["service_id"] = service_id
-        details["service_name"] = service_name
+        source, size, version = self._item(rng, FOLDER_SHARE.get(event_type, 0.0))
+        details = self.content_details(rng, event_type, source, size, version, pick(rng, SERVICES))
         extra: dict[str, Any] = {}
         if event_type in ("DOWNLOAD", "PREVIEW") and rng.random() < 0.08:
-            details["shared_link_id"] = _token(rng, 8)
+            details["shared_link_id"] = random_token(rng, 8)
             if not self.benign and rng.random() < 0.6:
                 extra["actor"] = ANONYMOUS
         if rng.random() < 0.005:
             details["ekm_id"] = f"ekm-{rng.getrandbits(48):012x}"
+        return source, details, extra
+
+    def content_details(
+        self,
+        rng: random.Random,
+        event_type: str,
+        source: dict[str, Any],
+        size: int,
+        version: str | None,
+        service: tuple[str, str],
+    ) -> dict[str, Any]:
+        """The content family's `additional_details` for an item `source`."""
+        details: dict[str, Any] = {"size": size}
+        if version:
+            details["version_id"] = version
+        details["service_id"], details["service_name"] = service
         if event_type == "RENAME":
-            name = source["item_name"]
-            details["old_name"] = f"old-{rng.randrange(100)}-{name}"
+            details["old_name"] = f"old-{rng.randrange(100)}-{source['item_name']}"
         elif event_type in ("MOVE", "COPY"):
             dest = self._folder(rng)
             details["destination_folder"] = {"id": dest.id, "name": dest.name}
-        return source, details, extra
+        return details
+
+    def file_event(
+        self, rng: random.Random, event_type: str, f: File, service: tuple[str, str]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(source, details) of a content event on file `f` through `service`."""
+        source = self.file_source(f)
+        return source, self.content_details(rng, event_type, source, f.size, f.version_id, service)
 
     def _sharing(self, rng, event_type, actor, ts):
         source, _, _ = self._item(rng, 0.3)
@@ -585,36 +684,73 @@ class Generator:
             access = rng.choice(("company", "collaborators"))
         else:
             access = rng.choices(("open", "company", "collaborators"), (15, 55, 30))[0]
+        return source, self.share_details(rng, event_type, access), {}
+
+    def share_details(self, rng: random.Random, event_type: str, access: str) -> dict[str, Any]:
+        """The sharing family's `additional_details` for a link of `access`."""
         expires = None
         if event_type in ("SHARE_EXPIRATION", "UPDATE_SHARE_EXPIRATION") or rng.random() < 0.2:
             expires = f"2027-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}T23:59:59-08:00"
-        details = {
-            "shared_link_id": _token(rng, 8),
+        return {
+            "shared_link_id": random_token(rng, 8),
             "shared_link_access": access,
             "shared_link_expires_at": expires,
             "service_name": rng.choice(SERVICES[:3])[1],
         }
-        return source, details, {}
 
-    def _collaboration(self, rng, event_type, actor, ts):
-        folder = self._folder(rng)
+    def _collaborator(self, rng: random.Random) -> dict[str, Any]:
+        """Whom a natural collaboration event is about: colleagues, groups, partners, guests."""
         u = rng.random()
         if u < 0.12:
-            accessible = rng.choice(self.ent.groups).mini
-        elif u < 0.30 and not self.benign:
-            accessible = rng.choice(self.ent.externals).mini
+            return rng.choice(self.ent.groups).mini
+        if not self.benign and u < 0.24:
+            return rng.choice(self.ent.partners).mini
+        if not self.benign and u < 0.245:
+            return rng.choice(self.ent.guests).mini
+        return self.ent.pick_user(rng).mini
+
+    def _collaboration(self, rng, event_type, actor, ts):
+        accessible = self._collaborator(rng)
+        external = accessible["type"] == "user" and self.ent.by_id[accessible["id"]].external
+        if external:  # partners and guests: mostly Viewer/Editor, never Co-owner or Owner
+            role = external_role(rng, guest=not self.ent.is_partner(accessible["login"]))
         else:
-            accessible = self.ent.pick_user(rng).mini
-        role = rng.choice(ROLES)
+            role = rng.choice(ROLES)
         old_role = None
         if event_type == "COLLABORATION_ROLE_CHANGE":
-            if rng.random() < 0.1:
+            if not external and rng.random() < 0.1:
                 role = OWNER_ROLE
             old_role = rng.choice([r for r in ROLES if r != role])
-        details = self._collab_details(
-            str(rng.randrange(10**10, 10**11)),
+        return self.collab_event(
+            rng,
+            event_type,
+            self._folder(rng),
+            accessible,
             role,
-            (not self.benign) and rng.random() < 0.05,
+            old_role=old_role,
+            by_admin=(not self.benign) and rng.random() < 0.05,
+        )
+
+    def collab_event(
+        self,
+        rng: random.Random,
+        event_type: str,
+        folder: Folder,
+        collaborator: dict[str, Any],
+        role: str,
+        *,
+        old_role: str | None = None,
+        by_admin: bool = False,
+        collab_id: str | None = None,
+    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """(source, details, extra) of a collaboration event on `folder` about `collaborator`.
+
+        A COLLABORATION_ACCEPT is the collaborator's own act (its creator).
+        """
+        details = self._collab_details(
+            collab_id or str(rng.randrange(10**10, 10**11)),
+            role,
+            by_admin,
             invite=event_type == "COLLABORATION_INVITE",
         )
         # `old_role` and `expires_at` are not in any public sample (nor contradicted by one):
@@ -623,10 +759,10 @@ class Generator:
             details["old_role"] = old_role
         if "EXPIRATION" in event_type:
             details["expires_at"] = f"2027-{rng.randrange(1, 13):02d}-15T00:00:00-08:00"
-        extra: dict[str, Any] = {"accessible_by": accessible}
-        if event_type == "COLLABORATION_ACCEPT" and accessible["type"] == "user":
-            extra["actor"] = self.ent.by_id[accessible["id"]]
-        return self._collab_source(folder, accessible), details, extra
+        extra: dict[str, Any] = {"accessible_by": collaborator}
+        if event_type == "COLLABORATION_ACCEPT" and collaborator["type"] == "user":
+            extra["actor"] = self.ent.by_id[collaborator["id"]]
+        return self._collab_source(folder, collaborator), details, extra
 
     @staticmethod
     def _collab_source(d: Folder, collaborator: dict[str, Any]) -> dict[str, Any]:
@@ -660,14 +796,10 @@ class Generator:
         details: dict[str, Any] | None = None
         source = actor.mini
         if event_type == "FAILED_LOGIN":
-            details = {
-                "failure_reason": rng.choice(
-                    ("Invalid password", "Invalid password", "Account locked", "Invalid 2FA code")
-                )
-            }
+            details = {"failure_reason": rng.choice(FAILURE_REASONS)}
         elif event_type == "ADMIN_LOGIN":
             extra["actor"] = rng.choice(self.ent.admins)
-        elif event_type != "LOGIN":
+        elif event_type not in ("LOGIN", "DISABLE_MULTI_FACTOR_AUTH"):
             details = {
                 "device_id": f"{rng.getrandbits(64):016x}",
                 "device_name": rng.choice(("MacBook Pro", "ThinkPad X1", "iPhone 16", "Pixel 9")),
@@ -705,24 +837,31 @@ class Generator:
             details = {"item_id": d.id, "item_name": d.name, "item_type": "folder"}
         return group.mini, details, {"actor": admin}
 
-    def _shield_alert_details(
-        self, rng: random.Random, user: User, priority: str, ts: int
+    def shield_alert_details(
+        self,
+        rng: random.Random,
+        user: User,
+        priority: str,
+        ts: int,
+        category: str | None = None,
+        geo: tuple[str, ...] | None = None,
     ) -> tuple[dict[str, Any], str]:
-        """A SHIELD_ALERT's `additional_details` about `user` and the event's `ip_address`."""
-        category = rng.choice(SHIELD_CATEGORIES)
+        """A SHIELD_ALERT's `additional_details` about `user` and the event's `ip_address`.
+
+        `category` None draws one; `geo` (a FOREIGN_GEO-like row) places a location or session
+        alert's suspicious address, and keeps that address as the event's (never "Unknown IP").
+        """
+        category = category or rng.choice(SHIELD_CATEGORIES)
         rule_name, rule_id = rng.choice(self.shield_rules[category])
-        score = {
-            "low": rng.randrange(10, 40),
-            "medium": rng.randrange(40, 75),
-            "high": rng.randrange(75, 101),
-        }[priority]
+        low, high = SHIELD_SCORES[priority]
+        score = rng.randrange(low, high + 1)
         alerted_at = ts - rng.randrange(5, 120)
         malware_info: dict[str, Any] | None = None
         tenant_layout = False
         if category == "Suspicious Locations":
-            summary, ip = self._shield_locations(rng, user, alerted_at)
+            summary, ip = self._shield_locations(rng, user, alerted_at, geo or rng.choice(FOREIGN_GEO))
         elif category == "Suspicious Sessions":
-            summary, ip = self._shield_sessions(rng, user, alerted_at)
+            summary, ip = self._shield_sessions(rng, user, alerted_at, geo or rng.choice(FOREIGN_GEO))
         elif category == "Anomalous Download":
             summary, ip = self._shield_download(rng, user, alerted_at)
         else:
@@ -745,7 +884,7 @@ class Generator:
                 "created_at": _pacific_iso(alerted_at),
             }
         )
-        if rng.random() < 0.15:
+        if geo is None and rng.random() < 0.15:
             ip = UNKNOWN_IP
         return {"shield_alert": alert}, ip
 
@@ -765,9 +904,11 @@ class Generator:
             activity["service_name"] = rng.choice(SHIELD_SERVICES)
         return activity
 
-    def _shield_locations(self, rng: random.Random, user: User, ts: int) -> tuple[dict[str, Any], str]:
-        ip = random_ip(rng)
-        info = _ip_info(rng, ip, rng.choice(FOREIGN_GEO), registrant=True)
+    def _shield_locations(
+        self, rng: random.Random, user: User, ts: int, geo: tuple[str, ...]
+    ) -> tuple[dict[str, Any], str]:
+        ip = random_ipv4(rng)
+        info = _ip_info(rng, ip, geo, registrant=True)
         activities = [
             self._shield_activity(rng, ts - rng.randrange(60, 3600), info, rng.choice(SHIELD_ACTIVITY_LABELS))
             for _ in range(rng.randrange(1, 4))
@@ -775,11 +916,13 @@ class Generator:
         activities.sort(key=lambda a: a["occurred_at"])
         return {"alert_activities": activities}, ip
 
-    def _shield_sessions(self, rng: random.Random, user: User, ts: int) -> tuple[dict[str, Any], str]:
-        ip, home_ip = random_ip(rng), user.ips[0] if user.ips else random_ip(rng)
+    def _shield_sessions(
+        self, rng: random.Random, user: User, ts: int, geo: tuple[str, ...]
+    ) -> tuple[dict[str, Any], str]:
+        ip, home_ip = random_ipv4(rng), user.ips[0] if user.ips else random_ipv4(rng)
         seconds, km = rng.randrange(20, 600), rng.randrange(800, 15000)
         t0 = ts - rng.randrange(600, 86400)
-        suspicious = _ip_info(rng, ip, rng.choice(FOREIGN_GEO), registrant=True)
+        suspicious = _ip_info(rng, ip, geo, registrant=True)
         typical = _ip_info(rng, home_ip, HOME_GEO, registrant=rng.random() < 0.5)
         description = (
             f"First time in prior month user connected from ip {ip} "
@@ -913,8 +1056,9 @@ class Generator:
         return {"upload_activity": upload, "malware_info": inside}, None, ip
 
     def _shield_alert(self, rng, event_type, actor, ts):
-        priority = rng.choices(("low", "medium", "high"), (50, 35, 15))[0]
-        details, ip = self._shield_alert_details(rng, actor, priority, ts)
+        # natural alerts are mostly low risk; the high ones (risk >= 80) are planted incidents
+        priority = rng.choices(("low", "medium"), (80, 20))[0]
+        details, ip = self.shield_alert_details(rng, actor, priority, ts)
         # Box raises the alert itself: anonymous creator, no session; the user is in the details
         return None, details, {"actor": ANONYMOUS, "ip": ip, "session_id": None}
 
@@ -927,10 +1071,32 @@ class Generator:
         return source, details, {}
 
     def _malicious(self, rng, event_type, actor, ts):
-        f = self._file(rng)
-        return self._file_source(f), {"malware_name": rng.choice(MALWARE), "size": f.size}, {}
+        return *self.malicious_file(rng, self._file(rng)), {}
+
+    def malicious_file(self, rng: random.Random, f: File) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(source, details) of FILE_MARKED_MALICIOUS on `f`."""
+        return self.file_source(f), {"malware_name": rng.choice(MALWARE), "size": f.size}
+
+    def _detection(self, rng, event_type, actor, ts):
+        # AI_SECURITY_DETECTION: no public sample; an item source and no details (our guess)
+        source, _, _ = self._item(rng, 0.1)
+        return source, None, {}
+
+    def _barrier(self, rng, event_type, actor, ts):
+        # Box's information barrier source (sample 45): generic, no `type`, numbers for ids
+        segments = rng.sample(BARRIER_SEGMENTS, 2)
+        source = {
+            "barrier_id": rng.randrange(10**5, 10**6),
+            "barrier_status": event_type.rpartition("_")[2],
+            "barrier_segments": [{"name": s, "member_count": rng.randrange(3, 40)} for s in segments],
+        }
+        return source, None, {"actor": rng.choice(self.ent.admins), "ip": UNKNOWN_IP}
 
     def _policy(self, rng, event_type, actor, ts):
+        return self.policy_event(rng, event_type)
+
+    def policy_event(self, rng: random.Random, event_type: str) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+        """(source, details, extra) of a workflow or governance event; admins change policies."""
         source = None
         if "VIOLATION" in event_type or "ABNORMAL" in event_type or "ASSIGNMENT" in event_type:
             source, _, _ = self._item(rng, 0.3)
@@ -971,19 +1137,31 @@ class Generator:
             "sign_request_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             "signer_email": signer.login,
         }
-        return self._file_source(f), details, {}
+        return self.file_source(f), details, {}
 
     def _apps(self, rng, event_type, actor, ts):
-        service_id, service_name = rng.choice(SERVICES[4:])
-        client_id = f"{rng.getrandbits(128):032x}"
-        details = {"service_id": service_id, "service_name": service_name, "client_id": client_id}
-        if event_type.startswith("APPLICATION") or event_type == "ENTERPRISE_APP_AUTHORIZATION_UPDATE":
-            source = {"type": "app", "id": service_id, "name": service_name}
-            return source, details, {"actor": rng.choice(self.ent.admins)}
-        return actor.mini, details, {}
+        # the enterprise's own small set of applications, so each one recurs and a new one
+        # stands out; admins manage the applications, people authorise the integrations
+        if _is_app_admin_type(event_type):
+            return self.app_event(rng.choice(self.ent.apps), rng.choice(self.ent.admins), event_type)
+        return self.app_event(rng.choice(self.ent.integrations), actor, event_type)
+
+    @staticmethod
+    def app_event(app: App, actor: User, event_type: str) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+        """(source, details, extra) of an apps-family event about `app` by `actor`."""
+        if _is_app_admin_type(event_type):
+            source: dict[str, Any] = {"type": "app", "id": app.service_id, "name": app.name}
+        else:
+            source = actor.mini
+        return source, app.details, {"actor": actor}
 
     def _tasks(self, rng, event_type, actor, ts):
         source, _, _ = self._item(rng, 0.0)
+        return source, self.task_details(rng, event_type), {}
+
+    @staticmethod
+    def task_details(rng: random.Random, event_type: str) -> dict[str, Any]:
+        """The tasks / comments / collections family's `additional_details`."""
         if event_type.startswith("TASK"):
             details: dict[str, Any] = {"task_id": str(rng.randrange(10**9, 10**10))}
         elif event_type.startswith("COMMENT"):
@@ -992,7 +1170,7 @@ class Generator:
             details = {"collection_id": str(rng.randrange(10**6, 10**8))}
         if event_type in ("TASK_CREATE", "TASK_UPDATE", "COMMENT_CREATE"):
             details["message"] = rng.choice(("Please review", "LGTM", "See section 3", "Thanks!"))
-        return source, details, {}
+        return details
 
     def _unlisted(self, rng, event_type, actor, ts):
         if event_type in ("AI_QUERY", "BOX_AI_ASK"):
@@ -1015,115 +1193,6 @@ class Generator:
         source, _, _ = self._item(rng, 0.2)
         return source, {"free_form": True, "note": "type not in Box's published list"}, {}
 
-    # ------------------------------------------------------------------ planted incidents
-    def _plant(
-        self, kind: str, rng: random.Random, start: int, offsets: list[int]
-    ) -> tuple[str, str | None, list[tuple[int, str, dict[str, Any]]]]:
-        """Events of one incident: (actor login, subject login, [(ts, type, body)])."""
-        ent = self.ent
-        actor = rng.choice(ent.regular_users)
-        # business hours Pacific: 16:00-23:00 UTC in winter, 15:00-22:00 in summer
-        t0 = start + ((9 - offsets[0] // 3600) % 24) * 3600 + rng.randrange(0, 5 * 3600)
-        t0 = min(t0, start + DAY_SECONDS - 3600)
-        events: list[tuple[int, str, dict[str, Any]]] = []
-
-        def body(user: User, source: Any, details: Any, ip: str | None = None, **extra: Any):
-            b = {
-                "created_by": user.mini,
-                "session_id": f"{rng.getrandbits(64):016x}",
-                "ip_address": ip or user.ips[0],
-                "action_by": None,
-                "source": source,
-                "additional_details": details,
-            }
-            b.update(extra)
-            return b
-
-        subject: str | None = None
-        if kind == "mass_download":
-            files = rng.sample(ent.files, 150)
-            for f in files:
-                ts = t0 + rng.randrange(0, 3000)
-                details = {
-                    "size": f.size,
-                    "version_id": f.version_id,
-                    "service_id": "331",
-                    "service_name": "Box Drive",
-                }
-                events.append((ts, "DOWNLOAD", body(actor, self._file_source(f), details)))
-        elif kind == "failed_login_burst":
-            ip = random_ip(rng)
-            for _ in range(15):
-                events.append(
-                    (
-                        t0 + rng.randrange(0, 540),
-                        "FAILED_LOGIN",
-                        body(actor, actor.mini, {"failure_reason": "Invalid password"}, ip),
-                    )
-                )
-        elif kind == "login_many_ips":
-            for i in range(8):
-                events.append(
-                    (
-                        t0 + i * 1200 + rng.randrange(600),
-                        "LOGIN",
-                        body(actor, actor.mini, None, random_ip(rng)),
-                    )
-                )
-        elif kind == "new_admin":
-            admin = ent.admin
-            new_role = rng.choice(("admin", "coadmin"))
-            events.append(
-                (t0, "CHANGE_ADMIN_ROLE", body(admin, actor.mini, {"old_role": "user", "new_role": new_role}))
-            )
-            actor, subject = admin, actor.login
-        elif kind == "external_collab_invite":
-            guest = rng.choice(ent.externals)
-            folder = rng.choice(ent.folders)
-            details = self._collab_details(str(rng.randrange(10**10, 10**11)), "Editor", False, invite=True)
-            source = self._collab_source(folder, guest.mini)
-            events.append(
-                (t0, "COLLABORATION_INVITE", body(actor, source, details, accessible_by=guest.mini))
-            )
-            subject = guest.login
-        elif kind == "malicious_file":
-            f = rng.choice(ent.files)
-            events.append(
-                (
-                    t0,
-                    "FILE_MARKED_MALICIOUS",
-                    body(actor, self._file_source(f), {"malware_name": rng.choice(MALWARE), "size": f.size}),
-                )
-            )
-        elif kind == "shield_alert":
-            # created by Box (the anonymous user); `actor` is the user the alert is about
-            details, ip = self._shield_alert_details(rng, actor, "high", t0)
-            events.append((t0, "SHIELD_ALERT", body(ANONYMOUS, None, details, ip, session_id=None)))
-        elif kind == "open_shared_link":
-            f = rng.choice(ent.files)
-            for offset, event_type in ((0, "SHARE"), (90, "ITEM_SHARED_UPDATE")):
-                details = {
-                    "shared_link_id": _token(rng, 8),
-                    "shared_link_access": "open",
-                    "shared_link_expires_at": None,
-                    "service_name": "Box Web App",
-                }
-                events.append((t0 + offset, event_type, body(actor, self._file_source(f), details)))
-        else:  # pragma: no cover - Scenario validates kinds
-            raise ValueError(kind)
-        return actor.login, subject, events
-
-
-def _assemble(event_id: str, event_type: str, created_at: str, body: dict[str, Any]) -> dict:
-    event = {
-        "type": "event",
-        "event_id": event_id,
-        "event_type": event_type,
-        "created_at": created_at,
-    }
-    event.update(body)
-    return event
-
 
 def _pacific_offset(ts: int) -> int:
     offset = datetime.fromtimestamp(ts, PACIFIC).utcoffset()
@@ -1131,17 +1200,40 @@ def _pacific_offset(ts: int) -> int:
     return int(offset.total_seconds())
 
 
-def _format_ts(ts: int, offsets: list[int], start: int) -> str:
-    offset = offsets[(ts - start) // 3600]
-    local = datetime.fromtimestamp(ts + offset, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    sign = "-" if offset < 0 else "+"
-    hours, minutes = divmod(abs(offset) // 60, 60)
-    return f"{local}{sign}{hours:02d}:{minutes:02d}"
+class _Stamps:
+    """`created_at` text of epoch seconds within one UTC day, in US-Pacific time.
+
+    Why a class: formatting is a hot path (every event). Pacific offsets are whole hours and
+    change only on UTC hour boundaries, so each UTC hour's "YYYY-MM-DDTHH:" prefix and offset
+    suffix are formatted once and the minutes and seconds added as digits.
+    """
+
+    def __init__(self, ctx: DayContext) -> None:
+        self._start = ctx.start
+        self._hours: list[tuple[str, str]] = []
+        for h, offset in enumerate(ctx.offsets):
+            local = datetime.fromtimestamp(ctx.start + h * 3600 + offset, UTC).strftime("%Y-%m-%dT%H:")
+            sign = "-" if offset < 0 else "+"
+            hours, minutes = divmod(abs(offset) // 60, 60)
+            self._hours.append((local, f"{sign}{hours:02d}:{minutes:02d}"))
+
+    def format(self, ts: int) -> str:
+        hour, rest = divmod(ts - self._start, 3600)
+        prefix, suffix = self._hours[hour]
+        minute, second = divmod(rest, 60)
+        return f"{prefix}{minute:02d}:{second:02d}{suffix}"
 
 
-def _token(rng: random.Random, n: int) -> str:
-    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-    return "".join(rng.choice(alphabet) for _ in range(n))
+def _uuid4(bits: int) -> str:
+    """`str(uuid.UUID(int=bits, version=4))`, without building the UUID object (a hot path)."""
+    bits = (bits & ~(0xF000 << 64) | (4 << 76)) & ~(0xC000 << 48) | (0x8000 << 48)
+    h = f"{bits:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _is_app_admin_type(event_type: str) -> bool:
+    """Apps-family types an admin does to an application (its source is the app)."""
+    return event_type.startswith("APPLICATION") or event_type == "ENTERPRISE_APP_AUTHORIZATION_UPDATE"
 
 
 def _pacific_iso(ts: int) -> str:

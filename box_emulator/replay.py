@@ -23,7 +23,8 @@ from typing import Any
 import orjson
 
 from box_emulator.config import replay_timestamps
-from box_emulator.generator import DayData, day_start, ordinal_of
+from box_emulator.day import day_start, ordinal_of
+from box_emulator.generator import DayData
 
 
 class ReplayDays:

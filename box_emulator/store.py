@@ -15,7 +15,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from box_emulator.generator import DayData, DaySource, ordinal_of
+from box_emulator.day import ordinal_of
+from box_emulator.generator import DayData, DaySource
 from box_emulator.positions import ArrivalPos, HistoryPos
 
 Segment = tuple[DayData, Sequence[int]]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import orjson
 
-from box_emulator.generator import ordinal_of
+from box_emulator.day import ordinal_of
 from box_emulator.positions import HISTORY_BASE
 from box_emulator.testing import DEFAULT_TEST_NOW, page_admin_logs
 

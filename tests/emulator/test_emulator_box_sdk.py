@@ -27,7 +27,8 @@ def test_box_sdk_pages_a_window_and_reads_every_type(emulator_server, base):
         auth=BoxDeveloperTokenAuth(token=emu.config.developer_token),
         network_session=NetworkSession(base_urls=urls),
     )
-    after = DEFAULT_TEST_NOW - timedelta(days=10)
+    # ten whole UTC days (the floor puts every type into any ten) and the parts around them
+    after = DEFAULT_TEST_NOW - timedelta(days=11)
     before = DEFAULT_TEST_NOW
     position = None
     events = []

@@ -108,4 +108,4 @@ def test_replay_events_are_checked_when_the_config_is_made(broken, message):
 def test_replay_plants_nothing():
     event = {"type": "event", "event_id": "e0", "created_at": "2026-03-07T08:10:18-08:00"}
     with pytest.raises(ValueError, match="scenarios cannot be planted"):
-        EmulatorConfig(replay_events=[event], scenarios=["shield_alert@2026-03-07"])
+        EmulatorConfig(replay_events=[event], scenarios=["shield_anomalous_download@2026-03-07"])

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from box_emulator import Emulator, EmulatorConfig, ManualClock, Scenario
+from box_emulator import Emulator, EmulatorConfig, ManualClock
 from box_emulator.testing import DEFAULT_TEST_NOW
 
 NOW = DEFAULT_TEST_NOW
@@ -49,20 +49,18 @@ def _served(emu: Emulator, days: int) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def generated() -> list[dict[str, Any]]:
-    """Ten days of the default mix."""
-    return _served(Emulator(EmulatorConfig(seed=11), clock=ManualClock(NOW)), 10)
+    """Ten whole days of the default mix (and the parts of the days around them)."""
+    return _served(Emulator(EmulatorConfig(seed=11), clock=ManualClock(NOW)), 11)
 
 
 @pytest.fixture(scope="module")
 def alerts() -> list[dict[str, Any]]:
-    """Many Shield alerts: one planted on each of 150 quiet days."""
-    first = NOW.date() - timedelta(days=150)
-    scenarios = [Scenario("shield_alert", first + timedelta(days=k)) for k in range(150)]
+    """Many natural Shield alerts: a floor of one event of every type each day, for 150 days."""
     emu = Emulator(
-        EmulatorConfig(seed=11, events_per_day=20, mix="benign", scenarios=scenarios), clock=ManualClock(NOW)
+        EmulatorConfig(seed=11, events_per_day=20, scenarios=[], floor_period_days=1), clock=ManualClock(NOW)
     )
-    events = [e for e in _served(emu, 152) if e["event_type"] == "SHIELD_ALERT"]
-    assert len(events) == 150
+    events = [e for e in _served(emu, 150) if e["event_type"] == "SHIELD_ALERT"]
+    assert len(events) >= 149
     return events
 
 
@@ -186,7 +184,9 @@ def test_rule_ids_are_numbers_for_some_seeds_and_strings_for_others():
     for seed in range(8):
         day = date(2026, 11, 20)
         emu = Emulator(
-            EmulatorConfig(seed=seed, events_per_day=10, mix="benign", scenarios=[("shield_alert", day)]),
+            EmulatorConfig(
+                seed=seed, events_per_day=10, mix="benign", scenarios=[("shield_anomalous_download", day)]
+            ),
             clock=ManualClock(NOW),
         )
         (incident,) = emu.planted()
