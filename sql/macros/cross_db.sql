@@ -148,3 +148,11 @@
 {% macro default__text_part(expression, delimiter, n) %}split_part({{ expression }}, '{{ delimiter }}', {{ n }}){% endmacro %}
 {% macro bigquery__text_part(expression, delimiter, n) %}coalesce(split({{ expression }}, '{{ delimiter }}')[safe_offset({{ n - 1 }})], ''){% endmacro %}
 {% macro spark__text_part(expression, delimiter, n) %}coalesce(try_element_at(split({{ expression }}, '{{ "\\\\" ~ delimiter if delimiter == "." else delimiter }}'), {{ n }}), ''){% endmacro %}
+
+{#- A text constant from a compile-time value, quoted as the warehouse wants it (BigQuery and Spark
+    escape a quote with a backslash, the others double it). -#}
+{% macro sql_text(value) %}{{ return(adapter.dispatch('sql_text')(value)) }}{% endmacro %}
+{% macro default__sql_text(value) %}'{{ (value | string) | replace("'", "''") }}'{% endmacro %}
+{% macro bigquery__sql_text(value) %}'{{ (value | string) | replace("\\", "\\\\") | replace("'", "\\'") }}'{% endmacro %}
+{% macro databricks__sql_text(value) %}'{{ (value | string) | replace("\\", "\\\\") | replace("'", "\\'") }}'{% endmacro %}
+{% macro spark__sql_text(value) %}'{{ (value | string) | replace("\\", "\\\\") | replace("'", "\\'") }}'{% endmacro %}

@@ -66,7 +66,7 @@
 {#- `expression in (values)` for a compile-time list of text values; false for an empty list. -#}
 {% macro in_list(expression, values) -%}
   {%- if values | length == 0 -%}false{%- else -%}
-  coalesce(lower({{ expression }}) in ({% for v in values %}'{{ v | lower | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor %}), false)
+  coalesce(lower({{ expression }}) in ({% for v in values %}{{ sql_text(v | lower) }}{% if not loop.last %}, {% endif %}{% endfor %}), false)
   {%- endif -%}
 {%- endmacro %}
 

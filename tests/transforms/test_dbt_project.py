@@ -31,7 +31,10 @@ def test_every_model_is_documented_and_selects_from_the_layer_below():
         "dimensions": {"staging", "intermediate", "current", "dimensions"},
         "current": {"audit", "dimensions", "current"},
         "marts": {"staging", "audit", "marts"},
-        "detections": {"staging", "audit", "detections"},  # staging: the touched days
+        # staging: the touched days; seeds: the catalog's severities; marts: a user's usual day;
+        # current, dimensions: who is admin now, who owns what now, who a user is (hunts)
+        "detections": {"staging", "audit", "seeds", "marts", "current", "dimensions", "detections"},
+        "interop": {"staging", "audit", "seeds", "detections", "interop"},
     }
     for model in MODELS.values():
         if model.layer == "seeds":
@@ -39,14 +42,17 @@ def test_every_model_is_documented_and_selects_from_the_layer_below():
         assert model.description, f"{model.name} has no description in its .yml"
         layers = {MODELS[d].layer for d in model.depends_on}
         assert layers <= below[model.layer], (model.name, layers)
-    sources = {
-        n["name"]
-        for n in manifest()["nodes"].values()
-        if n["resource_type"] == "model"
-        and n["depends_on"]["nodes"]
-        and any(d.startswith("source.") for d in n["depends_on"]["nodes"])
+    readers = {
+        source: {
+            n["name"]
+            for n in manifest()["nodes"].values()
+            if n["resource_type"] == "model"
+            and any(d.startswith(f"source.box_audit.{source}.") for d in n["depends_on"]["nodes"])
+        }
+        for source in ("box_events", "box_audit_state")
     }
-    assert sources == {"stg_box__events"}, "only staging reads the raw tables"
+    assert readers["box_events"] == {"stg_box__events"}, "only staging reads the raw tables"
+    assert readers["box_audit_state"] == {"detection_findings"}, "only the findings read the triage state"
 
 
 def test_the_invariants_are_data_tests_the_warehouse_runs():

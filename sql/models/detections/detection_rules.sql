@@ -17,17 +17,17 @@ with rules as (
     select
         '{{ meta.rule_id }}' as rule_id,
         '{{ meta.kind }}' as kind,
-        '{{ meta.title | replace("'", "''") }}' as title,
+        {{ sql_text(meta.title) }} as title,
         '{{ meta.severity }}' as severity,
         '{{ meta.tactic }}' as tactic,
         '{{ meta.technique }}' as technique,
-        '{{ meta.technique_name | replace("'", "''") }}' as technique_name,
-        '{{ meta.description | replace("'", "''") }}' as description,
-        '{{ meta.false_positives | replace("'", "''") }}' as false_positives,
-        '{{ meta.runbook | replace("'", "''") }}' as runbook,
+        {{ sql_text(meta.technique_name) }} as technique_name,
+        {{ sql_text(meta.description) }} as description,
+        {{ sql_text(meta.false_positives) }} as false_positives,
+        {{ sql_text(meta.runbook) }} as runbook,
         {{ 'false' if rule_is_disabled(meta.rule_id) else 'true' }} as enabled,
-        '{{ effective_thresholds(meta) | tojson | replace("'", "''") }}' as thresholds,
-        '{{ (meta.references or []) | join('; ') | replace("'", "''") }}' as source_rules
+        {{ sql_text(effective_thresholds(meta) | tojson) }} as thresholds,
+        {{ sql_text((meta.references or []) | join('; ')) }} as source_rules
 {%- endfor %}
 )
 
@@ -41,13 +41,13 @@ select
     c.severity,
     '{{ catalog.tactic }}' as tactic,
     '{{ catalog.technique }}' as technique,
-    '{{ catalog.technique_name | replace("'", "''") }}' as technique_name,
+    {{ sql_text(catalog.technique_name) }} as technique_name,
     c.description,
-    '{{ catalog.false_positives | replace("'", "''") }}' as false_positives,
-    '{{ catalog.runbook | replace("'", "''") }}' as runbook,
+    {{ sql_text(catalog.false_positives) }} as false_positives,
+    {{ sql_text(catalog.runbook) }} as runbook,
     not {{ in_list("'catalog_' || lower(c.event_type)", var('disabled_rules', [])) }} as enabled,
     '{}' as thresholds,
-    '{{ (catalog.references or []) | join('; ') | replace("'", "''") }}' as source_rules
+    {{ sql_text((catalog.references or []) | join('; ')) }} as source_rules
 from {{ event_types }} as c
 where c.severity in ('high', 'critical')
 {%- if covered %}

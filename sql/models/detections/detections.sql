@@ -23,7 +23,7 @@ with findings as (
         f.rule_title,
         {%- else -%}
         '{{ meta.rule_id }}' as rule_id,
-        '{{ meta.title | replace("'", "''") }}' as rule_title,
+        {{ sql_text(meta.title) }} as rule_title,
         {%- endif %}
         f.severity,
         '{{ meta.tactic }}' as tactic,
