@@ -64,6 +64,8 @@ MOBILE_SHARE = 0.10
 ADMIN_NETWORKS = (3, 4)
 FILE_EXTS = ("pdf", "docx", "xlsx", "pptx", "txt", "png", "csv", "boxnote", "zip", "mp4")
 CLASSIFICATIONS = ("Confidential", "Internal", "Public", "Restricted")
+#: Classifications whose items a natural open shared link never exposes.
+SENSITIVE_CLASSIFICATIONS = frozenset(("Confidential", "Restricted"))
 #: Box's own clients, as content events name the service that was used.
 SERVICES = (
     ("11443", "Box Web App"),

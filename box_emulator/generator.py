@@ -18,8 +18,9 @@ more, guests on free mail are rare, about 10% of the users are mobile (their add
 inside their carriers' /16 networks), admins work from three or four networks, and service
 accounts run their nightly and hourly jobs with their own applications from fixed addresses
 (routines.py, enterprise.py). Regular users keep to one network, natural downloads and failed
-logins stay under per-user caps, and applications come from a small fixed set, so that the
-patterns of the planted incidents (incidents.py) occur nowhere else.
+logins stay under per-user caps, applications come from a small fixed set and no open link
+exposes a Confidential or Restricted item, so that the patterns of the planted incidents
+(incidents.py) occur nowhere else.
 
 Event shape, as Box's admin_logs sends it (tests/fixtures/box_samples/FINDINGS.md, sections 1-8)::
 
@@ -139,6 +140,7 @@ from box_emulator.day import (
 )
 from box_emulator.enterprise import (
     ANONYMOUS,
+    SENSITIVE_CLASSIFICATIONS,
     SERVICES,
     App,
     Enterprise,
@@ -470,32 +472,7 @@ class Generator:
         slots.sort(key=lambda s: s.ts)
         day = DayData(ordinal, [], [], [], [], [], [], [])
         incident_ids: list[list[str]] = [[] for _ in incidents]
-        stamps = _Stamps(ctx)
-        for slot in slots:
-            body = slot.body
-            if body is None:
-                body = self._build(rng, slot, ctx)
-            event_id = _uuid4(rng.getrandbits(128))
-            created_at = stamps.format(slot.ts)
-            event = {
-                "type": "event",
-                "event_id": event_id,
-                "event_type": slot.event_type,
-                "created_at": created_at,
-            }
-            event.update(body)
-            if slot.body is None and rng.random() < 0.003:
-                key, value = rng.choice(EXTRA_FIELDS)
-                event[key] = value
-            delay = self._delay(rng)
-            day.ts.append(slot.ts)
-            day.arrival.append(slot.ts + delay)
-            day.types.append(slot.event_type)
-            day.ids.append(event_id)
-            day.actors.append(event["created_by"]["id"])
-            day.blobs.append(orjson.dumps(event))
-            if slot.incident >= 0:
-                incident_ids[slot.incident].append(event_id)
+        self._serialize(rng, slots, ctx, day, incident_ids)
         day.max_arrival = max(day.arrival, default=ctx.start)
         the_date = date.fromordinal(ordinal)
         day.planted = [
@@ -503,6 +480,49 @@ class Generator:
             for (kind, inc), ids in zip(incidents, incident_ids, strict=True)
         ]
         return day
+
+    def _serialize(
+        self,
+        rng: random.Random,
+        slots: list[_Slot],
+        ctx: DayContext,
+        day: DayData,
+        incident_ids: list[list[str]],
+    ) -> None:
+        """Build every slot's event in time order and append it to `day` (the hot loop)."""
+        stamps, build, delay, dumps = _Stamps(ctx), self._build, self._delay, orjson.dumps
+        ts_, arrival, types, ids, actors, blobs = (
+            day.ts,
+            day.arrival,
+            day.types,
+            day.ids,
+            day.actors,
+            day.blobs,
+        )
+        for slot in slots:
+            body = slot.body
+            natural = body is None
+            if body is None:
+                body = build(rng, slot, ctx)
+            event_id = _uuid4(rng.getrandbits(128))
+            event = {
+                "type": "event",
+                "event_id": event_id,
+                "event_type": slot.event_type,
+                "created_at": stamps.format(slot.ts),
+                **body,
+            }
+            if natural and rng.random() < 0.003:
+                key, value = rng.choice(EXTRA_FIELDS)
+                event[key] = value
+            ts_.append(slot.ts)
+            arrival.append(slot.ts + delay(rng))
+            types.append(slot.event_type)
+            ids.append(event_id)
+            actors.append(body["created_by"]["id"])
+            blobs.append(dumps(event))
+            if slot.incident >= 0:
+                incident_ids[slot.incident].append(event_id)
 
     def _delay(self, rng: random.Random) -> int:
         u, v = rng.random(), rng.random()  # (random() arithmetic: randrange is slow here)
@@ -569,13 +589,12 @@ class Generator:
         if extra:
             body.update(extra)
         # Box leaves some keys out instead of sending null (FINDINGS section 1)
-        for key, rate in (
-            ("action_by", ABSENT_ACTION_BY_RATE),
-            ("session_id", ABSENT_SESSION_ID_RATE),
-            ("additional_details", ABSENT_DETAILS_RATE),
-        ):
-            if body[key] is None and rng.random() < rate:
-                del body[key]
+        if body["action_by"] is None and rng.random() < ABSENT_ACTION_BY_RATE:
+            del body["action_by"]
+        if body["session_id"] is None and rng.random() < ABSENT_SESSION_ID_RATE:
+            del body["session_id"]
+        if body["additional_details"] is None and rng.random() < ABSENT_DETAILS_RATE:
+            del body["additional_details"]
         return body
 
     def event_of(
@@ -680,7 +699,9 @@ class Generator:
 
     def _sharing(self, rng, event_type, actor, ts):
         source, _, _ = self._item(rng, 0.3)
-        if self.benign:
+        # the tenant's policy: no open links on confidential content (the planted risk)
+        sensitive = source.get("classification", {}).get("name") in SENSITIVE_CLASSIFICATIONS
+        if self.benign or sensitive:
             access = rng.choice(("company", "collaborators"))
         else:
             access = rng.choices(("open", "company", "collaborators"), (15, 55, 30))[0]

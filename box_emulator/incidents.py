@@ -14,7 +14,7 @@ patterns (caps, fixed apps, stable networks), so a rule that fires elsewhere has
 | new_admin | the admin makes a user admin or co-admin (CHANGE_ADMIN_ROLE) |
 | external_collab_invite | a user invites a guest (free mail or unknown domain) as Co-owner |
 | malicious_file | a FILE_MARKED_MALICIOUS |
-| open_shared_link | a SHARE and an ITEM_SHARED_UPDATE of one file's link, access open |
+| open_shared_link | a SHARE and an ITEM_SHARED_UPDATE of one confidential file's link, open |
 | shield_anomalous_download | a SHIELD_ALERT "Anomalous Download", priority high, risk >= 80 |
 | shield_suspicious_login | a SHIELD_ALERT of suspicious locations or sessions, high, risk >= 80, |
 |   | from a country no natural alert uses (so one the user never had) |
@@ -40,6 +40,7 @@ from box_emulator.config import SCENARIO_KINDS
 from box_emulator.day import DAY_SECONDS, DayContext, Event
 from box_emulator.enterprise import (
     ANONYMOUS,
+    SENSITIVE_CLASSIFICATIONS,
     App,
     User,
     ips_in_new_networks,
@@ -210,7 +211,8 @@ class Planter:
         return Incident(actor, [(t0, "FILE_MARKED_MALICIOUS", self._body(rng, ctx, actor, source, details))])
 
     def _open_shared_link(self, rng: random.Random, ctx: DayContext) -> Incident:
-        actor, f = self._user(rng), rng.choice(self.ent.files)
+        sensitive = [f for f in self.ent.files if f.classification in SENSITIVE_CLASSIFICATIONS]
+        actor, f = self._user(rng), rng.choice(sensitive)  # what no natural open link exposes
         link = random_token(rng, 8)
         t0 = self._start(rng, ctx, 120)
         events = []

@@ -46,8 +46,11 @@ DECODED = {
     "SHIELD_ALERT",
     "COLLABORATION_INVITE",
     "COLLABORATION_ROLE_CHANGE",
+    "SHARE",
+    "ITEM_SHARED_UPDATE",
     TOKEN,
 }
+SENSITIVE = {"Confidential", "Restricted"}
 
 
 def _ts(event: dict[str, Any]) -> datetime:
@@ -83,6 +86,8 @@ class Natural:
     external_auth: int = 0
     external_invite_roles: Counter = field(default_factory=Counter)
     partner_invites: int = 0
+    open_links: int = 0
+    open_sensitive_links: int = 0
     login_ips: dict[str, dict[int, set[str]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(set))
     )
@@ -134,6 +139,9 @@ class Natural:
         elif event_type == "SHIELD_ALERT":
             alert = details["shield_alert"]
             self.shield.append((alert["risk_score"], alert["priority"]))
+        elif details.get("shared_link_access") == "open":
+            self.open_links += 1
+            self.open_sensitive_links += (e["source"].get("classification") or {}).get("name") in SENSITIVE
         elif event_type == TOKEN:
             app = (details["service_id"], details["service_name"], details["client_id"])
             self.token_apps[actor.id][ordinal].add(app)
@@ -267,6 +275,7 @@ def test_natural_background_stays_below_the_detections(natural):
     assert max(_max_in_window(ts, 3600) for ts in natural.downloads.values()) < 30
     assert max(_max_in_window(ts, 1800) for ts in natural.deletes.values()) < 40
     assert max(_max_in_window(ts, 1800) for ts in natural.permission_changes.values()) < 15
+    assert natural.open_links > 0 and natural.open_sensitive_links == 0  # confidential: never open
     for user_days in natural.login_ips.values():  # never 8 networks in a day
         assert all(len({network16(ip) for ip in ips}) < 5 for ips in user_days.values())
 
@@ -381,6 +390,9 @@ def test_open_shared_link(world):
     assert sorted(e["event_type"] for e in events) == ["ITEM_SHARED_UPDATE", "SHARE"]
     assert {e["additional_details"]["shared_link_access"] for e in events} == {"open"}
     assert len({e["source"]["item_id"] for e in events}) == 1
+    assert len({e["additional_details"]["shared_link_id"] for e in events}) == 1
+    assert {e["source"]["classification"]["name"] for e in events} <= SENSITIVE
+    assert _one_actor(events) == world.planted["open_shared_link"].actor_login
 
 
 def _assert_high_shield_alert(world, kind: str, categories: set[str]) -> dict[str, Any]:
