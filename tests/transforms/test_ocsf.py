@@ -133,10 +133,11 @@ def check_counts_per_class_equal_the_mapped_types_in_staging(world: World) -> No
     for event_type, count in world.query("select event_type, count(*) from stg_box__events group by 1"):
         if event_type in MAPPING:
             expected[MAPPING[event_type][0]] += count
-    in_union = dict(world.query("select class_uid, count(*) from ocsf_events group by 1"))
+    events = "metadata__log_name = 'admin_logs'"  # Box's events; our own findings are the rest
+    in_union = dict(world.query(f"select class_uid, count(*) from ocsf_events where {events} group by 1"))
     assert in_union == dict(expected)
     for class_uid, (_, view) in CLASSES.items():
-        assert world.query(f"select count(*) from {view}") == [(expected[class_uid],)], view
+        assert world.query(f"select count(*) from {view} where {events}") == [(expected[class_uid],)], view
 
 
 def check_logins_and_failed_logins(world: World) -> None:
@@ -160,7 +161,7 @@ def check_logins_and_failed_logins(world: World) -> None:
 
 def check_shield_alerts_and_malicious_files_are_detection_findings(world: World) -> None:
     served = _served(world, "SHIELD_ALERT", "FILE_MARKED_MALICIOUS")
-    rows = _by_event(_rows(world, "ocsf_detection_finding"))
+    rows = _by_event(_rows(world, "ocsf_detection_finding", "where is_alert"))
     assert set(rows) == set(served)
     assert {e["event_type"] for e in served.values()} == {"SHIELD_ALERT", "FILE_MARKED_MALICIOUS"}
     for event_id, event in served.items():
@@ -188,8 +189,32 @@ def check_shield_alerts_and_malicious_files_are_detection_findings(world: World)
         assert row["severity"] == SEVERITY_CAPTIONS[row["severity_id"]]
 
 
+def check_our_findings_are_detection_findings_with_their_rule_and_triage(world: World) -> None:
+    findings = {
+        row[0]: row[1:]
+        for row in world.query(
+            "select detection_id, rule_id, rule_title, technique, tactic, status, event_ids, summary "
+            "from detection_findings"
+        )
+    }
+    rows = {
+        row["finding_info__uid"]: row for row in _rows(world, "ocsf_detection_finding", "where not is_alert")
+    }
+    assert set(rows) == set(findings) and findings
+    statuses = {"new": (1, "New"), "acknowledged": (2, "In Progress"), "suppressed": (3, "Suppressed"),
+                "resolved": (4, "Resolved")}  # fmt: skip
+    for detection_id, (rule_id, title, technique, tactic, status, event_ids, summary) in findings.items():
+        row = rows[detection_id]
+        assert (row["class_uid"], row["type_uid"], row["metadata__uid"]) == (2004, 200401, detection_id)
+        assert (row["finding_info__analytic__name"], row["finding_info__title"]) == (rule_id, title)
+        assert (row["attacks__0__technique__uid"], row["attacks__0__tactic__name"]) == (technique, tactic)
+        assert (row["status_id"], row["status"]) == statuses[status]
+        assert row["finding_info__related_event_uids"] == event_ids and row["finding_info__desc"] == summary
+        assert row["finding_info__first_seen_time"] <= row["finding_info__last_seen_time"] == row["time"]
+
+
 def check_classification_is_consistent(world: World) -> None:
-    rows = _rows(world, "ocsf_events")
+    rows = _rows(world, "ocsf_events", "where metadata__log_name = 'admin_logs'")
     served = {e["event_id"]: e for e in world.events}
     catalog = {row.event_type: row.severity for row in load_catalog()}
     mapped = {event_id for event_id, event in served.items() if event["event_type"] in MAPPING}
@@ -218,6 +243,7 @@ CHECKS = [
     check_counts_per_class_equal_the_mapped_types_in_staging,
     check_logins_and_failed_logins,
     check_shield_alerts_and_malicious_files_are_detection_findings,
+    check_our_findings_are_detection_findings_with_their_rule_and_triage,
     check_classification_is_consistent,
 ]
 
