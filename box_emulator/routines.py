@@ -114,7 +114,7 @@ class Routines:
                     events += self._partner_invite(rng, ctx, domain, rng.choice(people))
         return events
 
-    def _partner_invite(self, rng: random.Random, ctx: DayContext, domain: str, guest: User) -> list[Event]:
+    def _partner_invite(self, rng: random.Random, ctx: DayContext, domain: str, partner: User) -> list[Event]:
         """An employee invites a partner user; mostly accepted, sometimes raised to Editor."""
         inviter, folder = self.ent.pick_user(rng), rng.choice(self.ent.partner_folders[domain])
         role = external_role(rng, guest=False)
@@ -122,13 +122,13 @@ class Routines:
         ts = ctx.draw_ts(rng)
         steps: list[tuple[str, User, str, str | None]] = [("COLLABORATION_INVITE", inviter, role, None)]
         if rng.random() < 0.8:
-            steps.append(("COLLABORATION_ACCEPT", guest, role, None))
+            steps.append(("COLLABORATION_ACCEPT", partner, role, None))
             if role != "Editor" and rng.random() < 0.25:
                 steps.append(("COLLABORATION_ROLE_CHANGE", inviter, "Editor", role))
         events: list[Event] = []
         for event_type, actor, step_role, old_role in steps:
             source, details, extra = self.gen.collab_event(
-                rng, event_type, folder, guest.mini, step_role, old_role=old_role, collab_id=collab_id
+                rng, event_type, folder, partner.mini, step_role, old_role=old_role, collab_id=collab_id
             )
             actor = extra.pop("actor", actor)
             body = self.gen.envelope(rng, actor, source, details, self.gen.address(rng, actor, ctx), extra)
