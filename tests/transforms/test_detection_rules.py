@@ -17,7 +17,9 @@ from tests.conftest import NOW, api_for
 from tests.transforms.detection_cases import RULE_DIRS, SETTINGS, Case, load_cases, replay_events
 from tests.transforms.pg import throwaway_postgres
 from tests.transforms.world import World
-from transforms import Tuning, run_transforms
+from pipelines.box_events.exceptions import ConfigurationError
+from transforms import TransformFailed, Tuning, run_transforms
+from transforms.runner import dbt_target, invoke_dbt, transform_variables
 from transforms.project import manifest
 
 CASES = load_cases()
@@ -151,3 +153,63 @@ def test_findings_have_stable_ids_and_summaries_that_are_never_empty(cases_world
     for _, summary, first, last, event_ids in rows:
         assert summary and summary.strip()
         assert first <= last and event_ids
+
+
+@pytest.mark.parametrize("cases_world", ["duckdb"], indirect=True)
+def test_thresholds_and_switches_are_tuned_without_editing_sql(cases_world):
+    """A threshold raised past a planted positive silences it, a switched-off rule raises nothing and
+    says so in detection_rules, and a mistake in either names itself in one line."""
+    burst = next(c for c in CASES if c.rule_id == "mass_download" and c.expect == "finding")
+    tuned = {
+        **SETTINGS,
+        "rule_thresholds": {"mass_download": {"downloads": 101}},
+        "disabled_rules": ["password_spray"],
+    }
+    try:
+        run_transforms(cases_world.pipeline, tuning=Tuning.of(**tuned))
+        assert _findings_touching(cases_world, burst, burst.all_ids) == []
+        rules = {
+            row[0]: row[1:]
+            for row in cases_world.query("select rule_id, enabled, thresholds from detection_rules")
+        }
+        assert rules["mass_download"] == (True, '{"downloads": 101, "window_minutes": 60}')
+        assert rules["password_spray"][0] is False
+        assert cases_world.query("select count(*) from detections where rule_id = 'password_spray'") == [(0,)]
+        # a mistake names itself (dbt compiles the rule and the rule list, as `dbt build` would)
+        target = dbt_target(cases_world.pipeline)
+        for mistake, message in (
+            ({"rule_thresholds": {"mass_download": {"download": 5}}}, "rule mass_download has no threshold 'download'; it has: downloads, window_minutes"),
+            ({"disabled_rules": ["mass_downloads"]}, "name the rule 'mass_downloads', which does not exist"),
+        ):  # fmt: skip
+            variables = transform_variables(cases_world.pipeline, Tuning.of(**SETTINGS, **mistake))
+            with pytest.raises(TransformFailed) as failed:
+                invoke_dbt(
+                    cases_world.pipeline,
+                    target,
+                    ["compile", "--select", "det_mass_download detection_rules"],
+                    variables,
+                )
+            assert message in str(failed.value)
+    finally:  # the world is shared by the other tests of this module
+        run_transforms(cases_world.pipeline, tuning=Tuning.of(**SETTINGS))
+    assert len(_findings_touching(cases_world, burst, burst.all_ids)) == 1
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("trusted_ip_ranges", ["10.0.0/8"], "'10.0.0/8' is not an address range such as 203.0.113.0/24"),
+        ("trusted_ip_ranges", ["2001:db8::/36"], "a multiple of 16"),
+        ("partner_domains", ["partner"], "'partner' is not an email domain such as acme.com"),
+        (
+            "rule_thresholds",
+            {"mass_download": {"downloads": "many"}},
+            "must be a number (or a list), not 'many'",
+        ),
+        ("rule_thresholds", ["mass_download"], "must be a table of rules"),
+    ],
+)
+def test_settings_are_checked_before_dbt_runs(setting, value, message):
+    with pytest.raises(ConfigurationError) as failed:
+        Tuning.of(**{setting: value})
+    assert message in str(failed.value) and "\n" not in str(failed.value)

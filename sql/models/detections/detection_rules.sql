@@ -9,6 +9,13 @@
   {%- do rows.append(detection_meta(name)) -%}
 {%- endfor -%}
 {%- set covered = covered_event_types() -%}
+{%- set known = rows | map(attribute='rule_id') | list -%}
+{%- for rule_id in var('disabled_rules', []) + (var('rule_thresholds', {}).keys() | list) -%}
+  {%- if execute and rule_id not in known and not rule_id.startswith('catalog_') -%}
+    {{ exceptions.raise_compiler_error("disabled_rules / rule_thresholds name the rule '" ~ rule_id
+       ~ "', which does not exist; the rules are listed by `boxevents detections rules`") }}
+  {%- endif -%}
+{%- endfor -%}
 {%- set catalog = (rows | selectattr('per_event_type') | list or [none])[0] %}
 
 with rules as (
