@@ -13,14 +13,14 @@ import pytest
 
 from box_emulator.testing import running_emulator
 from pipelines import jobs
+from pipelines.box_events.exceptions import ConfigurationError
 from tests.conftest import NOW, api_for
 from tests.transforms.detection_cases import RULE_DIRS, SETTINGS, Case, load_cases, replay_events
 from tests.transforms.pg import throwaway_postgres
 from tests.transforms.world import World
-from pipelines.box_events.exceptions import ConfigurationError
 from transforms import TransformFailed, Tuning, run_transforms
-from transforms.runner import dbt_target, invoke_dbt, transform_variables
 from transforms.project import manifest
+from transforms.runner import dbt_target, invoke_dbt, transform_variables
 
 CASES = load_cases()
 SEVERITIES = {"info", "low", "medium", "high", "critical"}
@@ -178,9 +178,12 @@ def test_thresholds_and_switches_are_tuned_without_editing_sql(cases_world):
         # a mistake names itself (dbt compiles the rule and the rule list, as `dbt build` would)
         target = dbt_target(cases_world.pipeline)
         for mistake, message in (
-            ({"rule_thresholds": {"mass_download": {"download": 5}}}, "rule mass_download has no threshold 'download'; it has: downloads, window_minutes"),
+            (
+                {"rule_thresholds": {"mass_download": {"download": 5}}},
+                "rule mass_download has no threshold 'download'; it has: downloads, window_minutes",
+            ),
             ({"disabled_rules": ["mass_downloads"]}, "name the rule 'mass_downloads', which does not exist"),
-        ):  # fmt: skip
+        ):
             variables = transform_variables(cases_world.pipeline, Tuning.of(**SETTINGS, **mistake))
             with pytest.raises(TransformFailed) as failed:
                 invoke_dbt(
