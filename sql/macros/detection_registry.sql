@@ -38,5 +38,15 @@
     'det_forbidden_file_downloaded',
     'det_sensitive_file_name',
     'det_catalog_severity',
+    'hunt_admin_ip_addresses',
+    'hunt_deleted_users',
+    'hunt_inactive_admins',
+    'hunt_inactive_users',
+    'hunt_new_users',
+    'hunt_suspicious_files',
+    'hunt_downloads_by_volume',
+    'hunt_uploads_by_volume',
+    'hunt_group_changes',
+    'hunt_owner_permissions',
   ]) }}
 {% endmacro %}
