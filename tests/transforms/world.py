@@ -22,11 +22,19 @@ from tests.conftest import NOW, api_for
 from transforms import TransformReport, run_transforms
 
 DAY = timedelta(days=1)
-START = NOW - 12 * DAY
-"""Twelve full days: the emulator's floor puts every type of the mix into any ten."""
+START = NOW - 16 * DAY
+"""Fifteen full days: the emulator's floor puts every type of the mix into any ten, and the rules that
+compare with a history (a new network after a week of logins, a token for an app never seen in two
+weeks) have one."""
 END = NOW - DAY
-SCENARIOS = [(kind, (START + (1 + i) * DAY).date()) for i, kind in enumerate(SCENARIO_KINDS)]
-"""One planted incident of every kind, each on its own day."""
+NEEDS_HISTORY = ("login_new_network", "token_for_new_app")
+"""Planted last: their rules only speak once the warehouse holds a week or two of history."""
+_ORDER = [k for k in SCENARIO_KINDS if k not in NEEDS_HISTORY] + list(NEEDS_HISTORY)
+LAST_DAY = (END - START).days - 1
+SCENARIOS = [
+    (kind, (START + (LAST_DAY - (len(_ORDER) - 1 - i) // 2) * DAY).date()) for i, kind in enumerate(_ORDER)
+]
+"""One planted incident of every kind, two a day on the last days, the history-bound ones last."""
 
 JSON_COLUMNS = {"additional_details", "extra", "shield_alert_summary"}
 

@@ -1,6 +1,6 @@
 {%- set t = detection_rule(
     title='Collaborator role raised to owner',
-    severity='medium',
+    severity='low',
     tactic='Privilege Escalation',
     technique='T1098',
     technique_name='Account Manipulation',
@@ -9,8 +9,9 @@
     thresholds={'owner_roles': ['Owner', 'Co-owner']},
     references=['Sentinel: Box - Collaborator role changed to owner'],
 ) -%}
--- A collaborator's role was raised to owner or co-owner from a lower role. High when the
--- collaborator is outside the company (partners included: ownership is more than collaboration).
+-- A collaborator's role was raised to owner or co-owner from a lower role: low inside the company
+-- (a hand-over), high when the collaborator is outside it (partners included: ownership is more
+-- than collaboration).
 -- A demotion, or a change between owner roles, is not a finding.
 select
     occurred_on,
@@ -20,10 +21,10 @@ select
     event_id as entity,
     actor_id,
     actor_login,
-    collaborator_login as subject,
+    coalesce(collaborator_login, collaborator_name) as subject,
     1 as event_count,
     event_id as event_ids,
-    {{ label('actor_login', 'someone') }} || ' made ' || {{ label('collaborator_login', 'a collaborator') }}
+    {{ label('actor_login', 'someone') }} || ' made ' || {{ label('coalesce(collaborator_login, collaborator_name)', 'a collaborator') }}
     || case when collaborator_is_external then ' (external)' else '' end
     || ' ' || {{ label('collaborator_role') }} || ' of ' || {{ label('item_name') }}
     || ' (was ' || {{ label('previous_role') }} || ')' as summary,
