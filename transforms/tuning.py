@@ -19,6 +19,7 @@ its own thresholds). `boxevents transform --company-domain` overrides `company_d
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -96,8 +97,16 @@ class Tuning:
 def _texts(name: str, value: Any) -> list[str]:
     if value is None:
         return []
+    if isinstance(value, str) and value.strip().startswith("["):
+        # an environment variable holds a list as JSON or TOML: TRANSFORMS__PARTNER_DOMAINS='["a.com"]'
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ConfigurationError(
+                f'transforms.{name}: {value!r} is not a list such as ["a.com", "b.com"]'
+            ) from None
     if isinstance(value, str):
-        return [part for part in value.split(",")]
+        return value.split(",")
     if isinstance(value, Sequence) and all(isinstance(v, str) for v in value):
         return list(value)
     raise ConfigurationError(
@@ -137,6 +146,14 @@ def _ranges(value: Any) -> tuple[str, ...]:
 def _thresholds(value: Any) -> dict[str, dict[str, Any]]:
     if value is None:
         return {}
+    if isinstance(value, str):  # from the environment, as JSON
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ConfigurationError(
+                f"transforms.rule_thresholds: {value!r} is not JSON such as "
+                '{"mass_download": {"downloads": 200}}'
+            ) from None
     if not isinstance(value, Mapping):
         raise ConfigurationError(
             "transforms.rule_thresholds must be a table of rules, "

@@ -216,3 +216,21 @@ def test_settings_are_checked_before_dbt_runs(setting, value, message):
     with pytest.raises(ConfigurationError) as failed:
         Tuning.of(**{setting: value})
     assert message in str(failed.value) and "\n" not in str(failed.value)
+
+
+def test_settings_come_from_the_environment_by_their_names(monkeypatch):
+    """`[transforms]` in .dlt/config.toml and TRANSFORMS__<NAME> reach Tuning by the same names (dlt
+    reads both; the environment is what a test can set without touching the project's config)."""
+    monkeypatch.setenv("TRANSFORMS__PARTNER_DOMAINS", '["LawFirm.example"]')
+    monkeypatch.setenv("TRANSFORMS__SERVICE_ACCOUNTS", "svc@acme.example")
+    monkeypatch.setenv("TRANSFORMS__TRUSTED_IP_RANGES", "198.51.100.0/24,2001:db8::/32")
+    monkeypatch.setenv("TRANSFORMS__RULE_THRESHOLDS", '{"mass_download": {"downloads": 200}}')
+    tuning = Tuning.from_config(company_domains=["acme.example"])
+    assert tuning == Tuning(
+        company_domains=("acme.example",),
+        partner_domains=("lawfirm.example",),
+        service_accounts=("svc@acme.example",),
+        trusted_ip_ranges=("198.51.100.0/24", "2001:db8::/32"),
+        rule_thresholds={"mass_download": {"downloads": 200}},
+    )
+    assert tuning.variables()["rule_thresholds"] == {"mass_download": {"downloads": 200}}
