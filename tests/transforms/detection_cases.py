@@ -19,7 +19,7 @@ domain; every name is made unique to its case by a prefix, unless it starts with
 `anonymous: true` (Box's anonymous user, id 2); names may hold `{i}` (the repeat's number);
 `at` (offset from the world's anchor day at 12:00 UTC: `-20d`, `+3h`, `-2d+30m`); `count` and
 `every` (repeats); `ip` (text, `{i}` is the repeat's number); `item` / `folder` (names, `{i}`
-too); `owner`; `collaborator` (accessible_by) and `role`, `old_role`; `target` (the user an admin
+too) and `classification`; `owner`; `collaborator` (accessible_by) and `role`, `old_role`; `target` (the user an admin
 event is about); `group`; `app` (an application name); `shield` ({category, risk, priority,
 country}); `details` (merged into additional_details); `baseline: true` (history: a positive's
 finding need not contain it, and a near-miss may raise findings on it; only the other events are
@@ -223,6 +223,8 @@ def _event(event_id: str, moment: datetime, spec: dict[str, Any], names: _Names,
             "parent": {"type": "folder", "id": numeric_id(f"{names.prefix}/folder"), "name": "Projects"},
             "owned_by": owner,
         }
+        if spec.get("classification"):
+            source["classification"] = {"name": spec["classification"]}
         details = {"size": 1024 * (i + 1), "service_id": "11443", "service_name": "Box Web App"}
     elif family == "collaboration":
         folder = _fill(spec.get("folder", "Deals"), i)

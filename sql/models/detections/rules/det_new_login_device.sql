@@ -1,6 +1,6 @@
 {%- set t = detection_rule(
     title='Login from a new device',
-    severity='low',
+    severity='info',
     tactic='Initial Access',
     technique='T1078',
     technique_name='Valid Accounts',

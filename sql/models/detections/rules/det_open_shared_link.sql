@@ -1,20 +1,24 @@
 {%- set t = detection_rule(
     title='Shared link opened to anyone',
-    severity='medium',
+    severity='low',
     tactic='Exfiltration',
     technique='T1567',
     technique_name='Exfiltration Over Web Service',
     false_positives='Marketing material and public documents meant for anyone.',
     runbook='Check what the item is (classification, folder); if it is not meant to be public, change the link to company or collaborators only and look at who downloaded it through the link (open_link_downloads, mart_anonymous_access).',
+    thresholds={'sensitive_classifications': ['Confidential', 'Restricted']},
     references=['Panther: Box Item Shared Externally', 'Elastic: Box shared link events'],
 ) -%}
 -- A shared link on an item was created or changed to "open" (anyone with the link, no login).
--- One finding per user, item and day.
+-- One finding per user, item and day: high when the item carries a sensitive classification (a
+-- Confidential file open to anyone), low otherwise (open links are everyday sharing in many
+-- companies; the finding keeps the record).
 select
     occurred_on,
     min(occurred_at) as first_seen_at,
     max(occurred_at) as last_seen_at,
-    '{{ t.rule.severity }}' as severity,
+    case when {{ any_true(in_list('item_classification', t.sensitive_classifications)) }} then 'high'
+        else '{{ t.rule.severity }}' end as severity,
     actor_id || '/' || coalesce(item_id, '?') as entity,
     actor_id,
     max(actor_login) as actor_login,
@@ -22,7 +26,7 @@ select
     count(*) as event_count,
     {{ id_list('event_id') }} as event_ids,
     {{ label('max(actor_login)', 'someone') }} || ' opened a shared link on ' || {{ label('max(item_name)') }}
-    || ' to anyone' as summary,
+    || coalesce(' (' || max(item_classification) || ')', '') || ' to anyone' as summary,
     max(_dlt_load_id) as _dlt_load_id
 from {{ ref('audit_sharing') }}
 where is_open_to_anyone and event_type in ('SHARE', 'ITEM_SHARED_CREATE', 'ITEM_SHARED_UPDATE', 'ITEM_SHARED')

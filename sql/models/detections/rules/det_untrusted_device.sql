@@ -1,6 +1,6 @@
 {%- set t = detection_rule(
     title='Device failed the device trust check',
-    severity='medium',
+    severity='low',
     tactic='Initial Access',
     technique='T1078',
     technique_name='Valid Accounts',
