@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "detections_noise.json"
 NOW = datetime(2026, 11, 23, 0, tzinfo=UTC)
 HIGH = ("high", "critical")
+SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 
 def run(
@@ -120,6 +121,12 @@ def _report(
         "findings": len(findings),
         "findings_per_day_mean": round(statistics.mean(total_per_day), 1),
         "findings_per_day_max": max(total_per_day),
+        "findings_per_day_by_severity": {
+            severity: round(n / days, 2)
+            for severity, n in sorted(
+                Counter(f[1] for f in findings).items(), key=lambda kv: SEVERITIES.index(kv[0])
+            )
+        },
         "noise_high_or_critical_per_day_mean": round(statistics.mean(high_per_day), 2),
         "noise_high_or_critical_per_day_max": max(high_per_day),
         "noise_high_or_critical": sorted({(str(f[2]), f[0], f[4]) for f in noise if f[1] in HIGH}),
