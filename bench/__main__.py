@@ -1,4 +1,4 @@
-"""Run every benchmark in order and print the README's table (issue 5: throughput, memory, transforms).
+"""Run every benchmark in order and print the README's table (throughput, memory, transforms, noise).
 
     .venv/bin/python -m bench                  # all of them, full size (about 15 minutes)
     .venv/bin/python -m bench --quick          # about 10x smaller: a smoke run, no results overwritten
@@ -52,6 +52,7 @@ BENCHMARKS = (
         "transforms.json",
         ((), ("--events", "50000", "--repeats", "1")),
     ),
+    Benchmark("detections", "detections_noise", "detections_noise.json"),
 )
 
 
@@ -170,12 +171,23 @@ def _rows_emulator(r: dict[str, Any]) -> list[Row]:
     return [("Emulator: one client paging", f"{_n(r['events_per_s'])} events/s", "≥ 100,000", _ok(met))]
 
 
+def _rows_detections(r: dict[str, Any]) -> list[Row]:
+    met = r["noise_high_or_critical_per_day_max"] <= 1 and not r["planted_missed"]
+    measured = (
+        f"high or critical not planted: {r['noise_high_or_critical_per_day_mean']} a day, at most "
+        f"{r['noise_high_or_critical_per_day_max']}; planted found {r['planted_found']} of {r['planted']}; "
+        f"all findings {r['findings_per_day_mean']} a day ({_n(r['users'])} users, {r['days']} days)"
+    )
+    return [("6. Detections: noise", measured, "≤ 1 a day, all found", _ok(met))]
+
+
 ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "emulator": _rows_emulator,
     "local": _rows_local,
     "api_bound": _rows_api_bound,
     "memory": _rows_memory,
     "transforms": _rows_transforms,
+    "detections": _rows_detections,
 }
 
 

@@ -145,7 +145,7 @@ def main() -> None:
     args = parser.parse_args()
     result = run(days=args.days, users=args.users, events_per_day=args.events_per_day, seed=args.seed)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    RESULTS.write_text(json.dumps(result, indent=2, default=str) + "\n")  # `python -m bench` adds its header
     print(
         json.dumps({k: v for k, v in result.items() if k != "noise_high_or_critical"}, indent=2, default=str)
     )

@@ -11,7 +11,9 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("module", ["pipeline_local", "pipeline_api_bound", "pipeline_memory"])
+@pytest.mark.parametrize(
+    "module", ["pipeline_local", "pipeline_api_bound", "pipeline_memory", "detections_noise"]
+)
 def test_benchmark_runs_at_smoke_size(module):
     result = importlib.import_module(f"bench.{module}").run(quick=True)
     if module == "pipeline_api_bound":
@@ -21,6 +23,9 @@ def test_benchmark_runs_at_smoke_size(module):
         assert result["events"] > 0
         assert all(run["events_reported"] == result["events"] for run in result["pipeline_runs"])
         assert all(run["rows"] == result["events"] for run in result["read_json_runs"])
+    elif module == "detections_noise":
+        assert result["planted"] == result["planted_found"] > 0 and not result["planted_missed"]
+        assert result["findings"] > 0 and result["events"] > 0
     else:
         assert 0 < result["small"]["events"] < result["large"]["events"]
         assert result["small"]["peak_rss_mb"] > 0 and result["large"]["peak_rss_mb"] > 0
