@@ -78,7 +78,7 @@ def run_demo(
     echo(f"  .venv/bin/boxevents status{shown}")
     echo(
         f"  .venv/bin/boxevents query{shown} "
-        '"SELECT detection, severity, COUNT(*) AS n FROM box_events.detections GROUP BY ALL"'
+        '"SELECT rule_id, severity, COUNT(*) AS n FROM box_events.detections GROUP BY ALL ORDER BY n DESC"'
     )
 
 
