@@ -234,3 +234,14 @@ def test_settings_come_from_the_environment_by_their_names(monkeypatch):
         rule_thresholds={"mass_download": {"downloads": 200}},
     )
     assert tuning.variables()["rule_thresholds"] == {"mass_download": {"downloads": 200}}
+
+
+def test_the_rule_catalogue_in_the_docs_lists_every_rule_with_its_severity_and_technique():
+    catalogue = (Path(__file__).resolve().parents[2] / "docs" / "detections.md").read_text()
+    for node in _rule_nodes().values():
+        meta = node["config"]["meta"]["detection"]
+        row = next(
+            (line for line in catalogue.splitlines() if line.startswith(f"| `{meta['rule_id']}`")), None
+        )
+        assert row is not None, f"docs/detections.md does not list {meta['rule_id']}"
+        assert f"| {meta['severity']} | {meta['technique']} " in row, f"{meta['rule_id']}: {row}"
