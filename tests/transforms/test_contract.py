@@ -99,7 +99,8 @@ def test_shield_alerts_are_about_the_alerted_user_not_anonymous_access(contract)
     assert len(alerts) >= 5
     anonymous = _rows(contract, "select event_id from mart_anonymous_access")
     findings = _rows(
-        contract, "select event_ids, actor_login, actor_id from detections where detection = 'shield_alert'"
+        contract,
+        "select event_ids, actor_login, actor_id, rule_id from detections where rule_id like 'shield%'",
     )
     for name, event in alerts.items():
         alert = event["additional_details"]["shield_alert"]
@@ -113,6 +114,13 @@ def test_shield_alerts_are_about_the_alerted_user_not_anonymous_access(contract)
             assert row["shield_ip_country"] in places and row["shield_ip_city"] in places, name
         assert event["event_id"] not in anonymous, f"{name}: a Shield alert counted as anonymous access"
         assert findings[event["event_id"]]["actor_login"] == alert["user"]["email"].lower(), name
+        expected_rule = {
+            "Anomalous Download": "shield_anomalous_download",
+            "Suspicious Locations": "shield_suspicious_login",
+            "Suspicious Sessions": "shield_suspicious_login",
+            "Malicious Content": "shield_malicious_content",
+        }.get(alert["rule_category"], "shield_alert_other")
+        assert findings[event["event_id"]]["rule_id"] == expected_rule, name
 
 
 def test_collaborations_name_the_folder_the_collaborator_and_the_role(contract):
