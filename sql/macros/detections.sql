@@ -201,3 +201,52 @@
       changed_by {{ text_type() }}
   )
 {% endmacro %}
+
+{#- The columns of a finding made of one event (the row's own event), with the summary given as the
+    call block's body:
+        select
+        {%- call event_finding(t, subject='target_user_login') %}
+            {{ label('actor_login') }} || ' made ' || ...
+        {%- endcall %}
+        from {{ ref('audit_users_and_groups') }} where ...
+    `severity` (SQL) defaults to the rule's; `actor_id` / `actor_login` (SQL) to the event's actor. -#}
+{% macro event_finding(t, subject, severity=none, actor_id='actor_id', actor_login='actor_login', summary=none) -%}
+    occurred_on,
+    occurred_at as first_seen_at,
+    occurred_at as last_seen_at,
+    {{ severity or sql_text(t.rule.severity) }} as severity,
+    event_id as entity,
+    {{ actor_id }} as actor_id,
+    {{ actor_login }} as actor_login,
+    {{ subject }} as subject,
+    1 as event_count,
+    event_id as event_ids,
+    {{ summary or caller() }} as summary,
+    _dlt_load_id
+{%- endmacro %}
+
+{#- The columns of a finding made of a group of events (the rule groups by `occurred_on` and what
+    `entity` names), summary as the call block's body; every argument is SQL over the group. -#}
+{% macro grouped_finding(t, entity, subject, severity=none, actor_id='max(actor_id)', actor_login='max(actor_login)', summary=none) -%}
+    occurred_on,
+    min(occurred_at) as first_seen_at,
+    max(occurred_at) as last_seen_at,
+    {{ severity or sql_text(t.rule.severity) }} as severity,
+    {{ entity }} as entity,
+    {{ actor_id }} as actor_id,
+    {{ actor_login }} as actor_login,
+    {{ subject }} as subject,
+    count(*) as event_count,
+    {{ id_list('event_id') }} as event_ids,
+    {{ summary or caller() }} as summary,
+    max(_dlt_load_id) as _dlt_load_id
+{%- endmacro %}
+
+{#- One finding per `key` and UTC day holding a burst of `relation`'s events (`burst_events`:
+    `min_events` within any `window_minutes`); `burst_peak` is there for the summary. -#}
+{% macro burst_findings(t, relation, key, window_minutes, min_events, subject, actor_id='max(actor_id)', actor_login='max(actor_login)') -%}
+select
+{{ grouped_finding(t, key, subject, actor_id=actor_id, actor_login=actor_login, summary=caller()) }}
+from ({{ burst_events(relation, key, window_minutes * 60, min_events) }}) as burst
+group by occurred_on, {{ key }}
+{%- endmacro %}

@@ -11,19 +11,10 @@
 -- An admin signed in to (as) a managed user's account from the Admin Console. Box's ADMIN_LOGIN
 -- names the admin as the actor and the user whose account was entered as the event's source.
 select
-    occurred_on,
-    occurred_at as first_seen_at,
-    occurred_at as last_seen_at,
-    '{{ t.rule.severity }}' as severity,
-    event_id as entity,
-    actor_id,
-    actor_login,
-    coalesce(item_login, item_name) as subject,
-    1 as event_count,
-    event_id as event_ids,
+{% call event_finding(t, subject='coalesce(item_login, item_name)') %}
     {{ label('actor_login', 'an admin') }} || ' logged in as '
     || {{ label('coalesce(item_login, item_name)', 'a managed user') }}
-    || ' from ' || {{ label('ip_address', 'an unknown IP') }} as summary,
-    _dlt_load_id
+    || ' from ' || {{ label('ip_address', 'an unknown IP') }}
+{%- endcall %}
 from {{ ref('audit_authentication') }}
 where event_type = 'ADMIN_LOGIN'

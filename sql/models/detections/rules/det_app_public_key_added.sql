@@ -12,19 +12,10 @@
 -- credential that can act as the app (and, for a server-side app, as its service account or any
 -- user it may impersonate), without a password or 2FA. Deleting a key is not a finding.
 select
-    occurred_on,
-    occurred_at as first_seen_at,
-    occurred_at as last_seen_at,
-    '{{ t.rule.severity }}' as severity,
-    event_id as entity,
-    actor_id,
-    actor_login,
-    coalesce(item_name, service_name, client_id) as subject,
-    1 as event_count,
-    event_id as event_ids,
+{% call event_finding(t, subject='coalesce(item_name, service_name, client_id)') %}
     {{ label('actor_login', 'a user') }} || ' added a public key to application '
     || {{ label('coalesce(item_name, service_name, client_id)', '(unnamed)') }}
-    || coalesce(' (client ' || client_id || ')', '') as summary,
-    _dlt_load_id
+    || coalesce(' (client ' || client_id || ')', '')
+{%- endcall %}
 from {{ ref('audit_apps_and_tokens') }}
 where event_type = 'APPLICATION_PUBLIC_KEY_ADDED'

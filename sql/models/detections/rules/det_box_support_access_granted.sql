@@ -11,23 +11,14 @@
 -- A user granted Box support access to their account (ACCESS_GRANTED): a third party, trusted by
 -- contract, can now act in the account. Revoking it (ACCESS_REVOKED) is not a finding.
 select
-    occurred_on,
-    occurred_at as first_seen_at,
-    occurred_at as last_seen_at,
-    '{{ t.rule.severity }}' as severity,
-    event_id as entity,
-    actor_id,
-    actor_login,
-    coalesce(item_login, item_name, actor_login) as subject,
-    1 as event_count,
-    event_id as event_ids,
+{% call event_finding(t, subject='coalesce(item_login, item_name, actor_login)') %}
     {{ label('actor_login', 'a user') }} || ' granted Box support access to '
     || case
         when coalesce(item_login, actor_login) = actor_login or coalesce(item_login, item_name) is null
             then 'their account'
         else 'the account of ' || coalesce(item_login, item_name)
     end
-    || ' from ' || {{ label('ip_address', 'an unknown IP') }} as summary,
-    _dlt_load_id
+    || ' from ' || {{ label('ip_address', 'an unknown IP') }}
+{%- endcall %}
 from {{ ref('audit_users_and_groups') }}
 where event_type = 'ACCESS_GRANTED'

@@ -13,22 +13,16 @@
 -- (a hand-over), high when the collaborator is outside it (partners included: ownership is more
 -- than collaboration).
 -- A demotion, or a change between owner roles, is not a finding.
+{%- set severity -%}
+    case when collaborator_is_external then 'high' else '{{ t.rule.severity }}' end
+{%- endset %}
 select
-    occurred_on,
-    occurred_at as first_seen_at,
-    occurred_at as last_seen_at,
-    case when collaborator_is_external then 'high' else '{{ t.rule.severity }}' end as severity,
-    event_id as entity,
-    actor_id,
-    actor_login,
-    coalesce(collaborator_login, collaborator_name) as subject,
-    1 as event_count,
-    event_id as event_ids,
+{% call event_finding(t, subject='coalesce(collaborator_login, collaborator_name)', severity=severity) %}
     {{ label('actor_login', 'someone') }} || ' made ' || {{ label('coalesce(collaborator_login, collaborator_name)', 'a collaborator') }}
     || case when collaborator_is_external then ' (external)' else '' end
     || ' ' || {{ label('collaborator_role') }} || ' of ' || {{ label('item_name') }}
-    || ' (was ' || {{ label('previous_role') }} || ')' as summary,
-    _dlt_load_id
+    || ' (was ' || {{ label('previous_role') }} || ')'
+{%- endcall %}
 from {{ ref('audit_collaboration') }}
 where
     event_type = 'COLLABORATION_ROLE_CHANGE'

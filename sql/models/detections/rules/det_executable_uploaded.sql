@@ -32,20 +32,11 @@ with placed as (
 )
 
 select
-    occurred_on,
-    occurred_at as first_seen_at,
-    occurred_at as last_seen_at,
-    '{{ t.rule.severity }}' as severity,
-    event_id as entity,
-    actor_id,
-    actor_login,
-    item_name as subject,
-    1 as event_count,
-    event_id as event_ids,
+{% call event_finding(t, subject='item_name') %}
     {{ label('actor_login', 'a user') }} || ' '
     || case event_type when 'COPY' then 'copied' when 'MOVE' then 'moved' else 'uploaded' end
     || ' executable ' || {{ label('item_name') }} || ' (.' || extension || ') into folder '
-    || {{ label('coalesce(destination_folder_name, parent_folder_name)', '(unknown)') }} as summary,
-    _dlt_load_id
+    || {{ label('coalesce(destination_folder_name, parent_folder_name)', '(unknown)') }}
+{%- endcall %}
 from placed
 where extension is not null

@@ -12,24 +12,18 @@
 -- Someone outside the company (and outside the partner domains) is invited to collaborate. The
 -- severity follows the role: co-owners and owners (they can reshare and delete) high, roles that
 -- can add or change content medium, viewers and previewers low.
-select
-    occurred_on,
-    occurred_at as first_seen_at,
-    occurred_at as last_seen_at,
+{%- set severity -%}
     case
         when {{ in_list('collaborator_role', t.high_roles) }} then 'high'
         when {{ in_list('collaborator_role', t.medium_roles) }} then 'medium'
         else 'low'
-    end as severity,
-    event_id as entity,
-    actor_id,
-    actor_login,
-    collaborator_login as subject,
-    1 as event_count,
-    event_id as event_ids,
+    end
+{%- endset %}
+select
+{% call event_finding(t, subject='collaborator_login', severity=severity) %}
     {{ label('actor_login', 'someone') }} || ' invited ' || {{ label('collaborator_login', 'an external person') }}
-    || ' as ' || {{ label('collaborator_role') }} || ' on ' || {{ label('item_name') }} as summary,
-    _dlt_load_id
+    || ' as ' || {{ label('collaborator_role') }} || ' on ' || {{ label('item_name') }}
+{%- endcall %}
 from {{ ref('audit_collaboration') }}
 where
     event_type = 'COLLABORATION_INVITE'

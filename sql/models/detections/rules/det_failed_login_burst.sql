@@ -15,25 +15,10 @@ with failures as (
     select *
     from {{ ref('audit_authentication') }}
     where event_type = 'FAILED_LOGIN' and actor_id is not null and not actor_is_anonymous
-),
-
-burst as (
-    {{ burst_events('failures', 'actor_id', t.window_minutes * 60, t.failures) }}
 )
 
-select
-    occurred_on,
-    min(occurred_at) as first_seen_at,
-    max(occurred_at) as last_seen_at,
-    '{{ t.rule.severity }}' as severity,
-    actor_id as entity,
-    actor_id,
-    max(actor_login) as actor_login,
-    {{ counted('count(distinct ip_address)', 'source IP') }} as subject,
-    count(*) as event_count,
-    {{ id_list('event_id') }} as event_ids,
+{% call burst_findings(t, 'failures', 'actor_id', t.window_minutes, t.failures,
+                       subject=counted('count(distinct ip_address)', 'source IP')) -%}
     {{ counted('count(*)', 'failed login') }} || ' for ' || {{ label('max(actor_login)', 'a user') }}
-    || ', ' || cast(max(burst_peak) as {{ text_type() }}) || ' within {{ t.window_minutes }} minutes' as summary,
-    max(_dlt_load_id) as _dlt_load_id
-from burst
-group by occurred_on, actor_id
+    || ', ' || cast(max(burst_peak) as {{ text_type() }}) || ' within {{ t.window_minutes }} minutes'
+{%- endcall %}

@@ -36,19 +36,10 @@ with downloads as (
 )
 
 select
-    occurred_on,
-    occurred_at as first_seen_at,
-    occurred_at as last_seen_at,
-    '{{ t.rule.severity }}' as severity,
-    event_id as entity,
-    actor_id,
-    actor_login,
-    item_name as subject,
-    1 as event_count,
-    event_id as event_ids,
+{% call event_finding(t, subject='item_name') %}
     case when actor_is_anonymous then 'An anonymous user (shared link)' else {{ label('actor_login', 'a user') }} end
     || ' downloaded ' || {{ label('item_name') }} || ' (forbidden type .' || extension || ')'
-    || ' from ' || {{ label('ip_address', 'an unknown IP') }} as summary,
-    _dlt_load_id
+    || ' from ' || {{ label('ip_address', 'an unknown IP') }}
+{%- endcall %}
 from downloads
 where extension is not null

@@ -13,23 +13,14 @@
 -- deletion is lifted, the usual step before destroying content (or its history) for good. Creating
 -- or updating a hold is not a finding. (The catalog has no retention-assignment removal type.)
 select
-    occurred_on,
-    occurred_at as first_seen_at,
-    occurred_at as last_seen_at,
-    '{{ t.rule.severity }}' as severity,
-    event_id as entity,
-    actor_id,
-    actor_login,
-    coalesce(policy_name, policy_id, item_name) as subject,
-    1 as event_count,
-    event_id as event_ids,
+{% call event_finding(t, subject='coalesce(policy_name, policy_id, item_name)') %}
     {{ label('actor_login', 'an admin') }} || ' '
     || case event_type
         when 'LEGAL_HOLD_POLICY_DELETE' then 'deleted legal hold policy'
         when 'LEGAL_HOLD_ASSIGNMENT_DELETE' then 'removed an assignment of legal hold policy'
         else 'removed retention policy'
     end
-    || ' ' || {{ label('coalesce(policy_name, policy_id, item_name)', '(unnamed)') }} as summary,
-    _dlt_load_id
+    || ' ' || {{ label('coalesce(policy_name, policy_id, item_name)', '(unnamed)') }}
+{%- endcall %}
 from {{ ref('audit_governance') }}
 where event_type in ('LEGAL_HOLD_POLICY_DELETE', 'LEGAL_HOLD_ASSIGNMENT_DELETE', 'DATA_RETENTION_REMOVE_RETENTION')

@@ -22,19 +22,10 @@ with logins as (
 )
 
 select
-    occurred_on,
-    occurred_at as first_seen_at,
-    occurred_at as last_seen_at,
-    '{{ t.rule.severity }}' as severity,
-    event_id as entity,
-    actor_id,
-    actor_login,
-    ip_address as subject,
-    1 as event_count,
-    event_id as event_ids,
+{% call event_finding(t, subject='ip_address') %}
     {{ label('actor_login', 'a user') }} || ' logged in after '
     || cast(cast((at_second - previous_second) / 86400 as bigint) as {{ text_type() }}) || ' days without a login (from '
-    || {{ label('ip_address', 'an unknown address') }} || ')' as summary,
-    _dlt_load_id
+    || {{ label('ip_address', 'an unknown address') }} || ')'
+{%- endcall %}
 from logins
 where previous_second is not null and at_second - previous_second >= {{ t.inactive_days * 86400 }}

@@ -11,19 +11,10 @@
 -- The moment an invitation becomes access: a person outside the company and its partner domains
 -- accepts a collaboration (COLLABORATION_ACCEPT), so content is now shared with them.
 select
-    occurred_on,
-    occurred_at as first_seen_at,
-    occurred_at as last_seen_at,
-    '{{ t.rule.severity }}' as severity,
-    event_id as entity,
-    actor_id,
-    actor_login,
-    collaborator_login as subject,
-    1 as event_count,
-    event_id as event_ids,
+{% call event_finding(t, subject='collaborator_login') %}
     {{ label('collaborator_login', 'an external person') }} || ' now has ' || {{ label('collaborator_role', 'collaborator') }}
-    || ' access to ' || {{ label('item_name') }} || ' (owner ' || {{ label('owner_login') }} || ')' as summary,
-    _dlt_load_id
+    || ' access to ' || {{ label('item_name') }} || ' (owner ' || {{ label('owner_login') }} || ')'
+{%- endcall %}
 from {{ ref('audit_collaboration') }}
 where
     event_type = 'COLLABORATION_ACCEPT'

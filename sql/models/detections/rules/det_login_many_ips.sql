@@ -23,19 +23,10 @@ with logins as (
 )
 
 select
-    occurred_on,
-    min(occurred_at) as first_seen_at,
-    max(occurred_at) as last_seen_at,
-    '{{ t.rule.severity }}' as severity,
-    actor_id as entity,
-    actor_id,
-    max(actor_login) as actor_login,
-    {{ counted('count(distinct network)', 'network') }} as subject,
-    count(*) as event_count,
-    {{ id_list('event_id') }} as event_ids,
+{% call grouped_finding(t, entity='actor_id', subject=counted('count(distinct network)', 'network')) %}
     {{ label('max(actor_login)', 'a user') }} || ' logged in from ' || {{ counted('count(distinct network)', 'network') }}
-    || ' (' || {{ counted('count(distinct ip_address)', 'address', 'addresses') }} || ') in one day' as summary,
-    max(_dlt_load_id) as _dlt_load_id
+    || ' (' || {{ counted('count(distinct ip_address)', 'address', 'addresses') }} || ') in one day'
+{%- endcall %}
 from logins
 group by occurred_on, actor_id
 having count(distinct network) >= {{ t.networks }}

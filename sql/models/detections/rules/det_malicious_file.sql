@@ -12,20 +12,11 @@
 -- Box's virus scan marked a file malicious (FILE_MARKED_MALICIOUS). The summary names the file, the
 -- malware (when Box names it) and the file's owner.
 select
-    occurred_on,
-    occurred_at as first_seen_at,
-    occurred_at as last_seen_at,
-    '{{ t.rule.severity }}' as severity,
-    event_id as entity,
-    actor_id,
-    actor_login,
-    coalesce(item_name, item_id) as subject,
-    1 as event_count,
-    event_id as event_ids,
+{% call event_finding(t, subject='coalesce(item_name, item_id)') %}
     'File ' || {{ label('coalesce(item_name, item_id)', '(unnamed)') }} || ' marked malicious ('
     || {{ label('coalesce(malware_name, shield_malware_name)', 'malware not named') }} || '), owned by '
     || {{ label('coalesce(owner_login, owner_name, actor_login)', 'an unknown owner') }}
-    || coalesce(' in ' || parent_folder_name, '') as summary,
-    _dlt_load_id
+    || coalesce(' in ' || parent_folder_name, '')
+{%- endcall %}
 from {{ ref('audit_security') }}
 where event_type = 'FILE_MARKED_MALICIOUS'

@@ -19,25 +19,10 @@ with deletes as (
         and actor_id is not null
         and not actor_is_anonymous
         and not {{ is_service_account('actor_login') }}
-),
-
-burst as (
-    {{ burst_events('deletes', 'actor_id', t.window_minutes * 60, t.deletes) }}
 )
 
-select
-    occurred_on,
-    min(occurred_at) as first_seen_at,
-    max(occurred_at) as last_seen_at,
-    '{{ t.rule.severity }}' as severity,
-    actor_id as entity,
-    actor_id,
-    max(actor_login) as actor_login,
-    {{ counted('count(distinct item_id)', 'item') }} as subject,
-    count(*) as event_count,
-    {{ id_list('event_id') }} as event_ids,
+{% call burst_findings(t, 'deletes', 'actor_id', t.window_minutes, t.deletes,
+                       subject=counted('count(distinct item_id)', 'item')) -%}
     {{ label('max(actor_login)', 'a user') }} || ' deleted ' || {{ counted('count(distinct item_id)', 'item') }}
-    || ', ' || cast(max(burst_peak) as {{ text_type() }}) || ' within {{ t.window_minutes }} minutes' as summary,
-    max(_dlt_load_id) as _dlt_load_id
-from burst
-group by occurred_on, actor_id
+    || ', ' || cast(max(burst_peak) as {{ text_type() }}) || ' within {{ t.window_minutes }} minutes'
+{%- endcall %}

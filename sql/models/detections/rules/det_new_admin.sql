@@ -11,19 +11,10 @@
 ) -%}
 -- A promotion to (co-)admin. The actor is whoever granted it; the entity is the event.
 select
-    occurred_on,
-    occurred_at as first_seen_at,
-    occurred_at as last_seen_at,
-    '{{ t.rule.severity }}' as severity,
-    event_id as entity,
-    actor_id,
-    actor_login,
-    target_user_login as subject,
-    1 as event_count,
-    event_id as event_ids,
+{% call event_finding(t, subject='target_user_login') %}
     {{ label('actor_login', 'an admin') }} || ' made ' || {{ label('target_user_login', 'a user') }} || ' '
-    || {{ label('new_admin_role') }} || ' (was ' || coalesce(previous_admin_role, 'user') || ')' as summary,
-    _dlt_load_id
+    || {{ label('new_admin_role') }} || ' (was ' || coalesce(previous_admin_role, 'user') || ')'
+{%- endcall %}
 from {{ ref('audit_users_and_groups') }}
 where
     event_type = 'CHANGE_ADMIN_ROLE'

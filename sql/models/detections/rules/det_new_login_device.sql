@@ -11,21 +11,12 @@
 -- A user logged in from a device Box had not seen for them (ADD_LOGIN_ACTIVITY_DEVICE). A new
 -- device first seen from a trusted range (office, VPN: var `trusted_ip_ranges`) is not a finding.
 select
-    occurred_on,
-    occurred_at as first_seen_at,
-    occurred_at as last_seen_at,
-    '{{ t.rule.severity }}' as severity,
-    event_id as entity,
-    actor_id,
-    actor_login,
-    coalesce(device_name, device_id) as subject,
-    1 as event_count,
-    event_id as event_ids,
+{% call event_finding(t, subject='coalesce(device_name, device_id)') %}
     {{ label('actor_login', 'a user') }} || ' logged in from a new device: '
     || {{ label('device_name', 'unnamed device') }}
     || coalesce(' (' || device_platform || ')', '')
-    || ' from ' || {{ label('ip_address', 'an unknown IP') }} as summary,
-    _dlt_load_id
+    || ' from ' || {{ label('ip_address', 'an unknown IP') }}
+{%- endcall %}
 from {{ ref('audit_authentication') }}
 where
     event_type = 'ADD_LOGIN_ACTIVITY_DEVICE'

@@ -15,27 +15,12 @@ with downloads as (
     select *, coalesce(item_id, shared_link_id) as item_key
     from {{ ref('audit_file_access') }}
     where event_type in ('DOWNLOAD', 'FILE_WATERMARKED_DOWNLOAD') and actor_is_anonymous
-),
-
-burst as (
-    {{ burst_events('downloads', 'item_key', t.window_minutes * 60, t.downloads) }}
 )
 
-select
-    occurred_on,
-    min(occurred_at) as first_seen_at,
-    max(occurred_at) as last_seen_at,
-    '{{ t.rule.severity }}' as severity,
-    item_key as entity,
-    max(owner_id) as actor_id,
-    max(owner_login) as actor_login,
-    max(item_name) as subject,
-    count(*) as event_count,
-    {{ id_list('event_id') }} as event_ids,
+{% call burst_findings(t, 'downloads', 'item_key', t.window_minutes, t.downloads, subject='max(item_name)',
+                       actor_id='max(owner_id)', actor_login='max(owner_login)') -%}
     {{ label('max(item_name)', 'an item') }} || ' (owner ' || {{ label('max(owner_login)') }} || ') downloaded '
     || {{ counted('count(*)', 'time') }} || ' through a shared link from '
     || {{ counted('count(distinct ip_address)', 'address', 'addresses') }} || ', '
-    || cast(max(burst_peak) as {{ text_type() }}) || ' within {{ t.window_minutes }} minutes' as summary,
-    max(_dlt_load_id) as _dlt_load_id
-from burst
-group by occurred_on, item_key
+    || cast(max(burst_peak) as {{ text_type() }}) || ' within {{ t.window_minutes }} minutes'
+{%- endcall %}

@@ -13,21 +13,15 @@
 -- One finding per user, item and day: high when the item carries a sensitive classification (a
 -- Confidential file open to anyone), low otherwise (open links are everyday sharing in many
 -- companies; the finding keeps the record).
-select
-    occurred_on,
-    min(occurred_at) as first_seen_at,
-    max(occurred_at) as last_seen_at,
+{%- set severity -%}
     case when {{ any_true(in_list('item_classification', t.sensitive_classifications)) }} then 'high'
-        else '{{ t.rule.severity }}' end as severity,
-    actor_id || '/' || coalesce(item_id, '?') as entity,
-    actor_id,
-    max(actor_login) as actor_login,
-    max(item_name) as subject,
-    count(*) as event_count,
-    {{ id_list('event_id') }} as event_ids,
+        else {{ sql_text(t.rule.severity) }} end
+{%- endset %}
+select
+{% call grouped_finding(t, entity="actor_id || '/' || coalesce(item_id, '?')", subject='max(item_name)', severity=severity) %}
     {{ label('max(actor_login)', 'someone') }} || ' opened a shared link on ' || {{ label('max(item_name)') }}
-    || coalesce(' (' || max(item_classification) || ')', '') || ' to anyone' as summary,
-    max(_dlt_load_id) as _dlt_load_id
+    || coalesce(' (' || max(item_classification) || ')', '') || ' to anyone'
+{%- endcall %}
 from {{ ref('audit_sharing') }}
 where is_open_to_anyone and event_type in ('SHARE', 'ITEM_SHARED_CREATE', 'ITEM_SHARED_UPDATE', 'ITEM_SHARED')
 group by occurred_on, actor_id, item_id

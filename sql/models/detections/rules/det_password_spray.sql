@@ -43,18 +43,10 @@ sprayed as (
 )
 
 select
-    occurred_on,
-    min(occurred_at) as first_seen_at,
-    max(occurred_at) as last_seen_at,
-    '{{ t.rule.severity }}' as severity,
-    ip_address as entity,
-    cast(null as {{ text_type() }}) as actor_id,
-    cast(null as {{ text_type() }}) as actor_login,
-    ip_address as subject,
-    count(*) as event_count,
-    {{ id_list('event_id') }} as event_ids,
+{% call grouped_finding(t, entity='ip_address', subject='ip_address', actor_id='cast(null as ' ~ text_type() ~ ')',
+                         actor_login='cast(null as ' ~ text_type() ~ ')') %}
     ip_address || ': failed logins for ' || {{ counted('count(distinct actor_id)', 'user') }}
-    || ' (' || {{ counted('count(*)', 'attempt') }} || ')' as summary,
-    max(_dlt_load_id) as _dlt_load_id
+    || ' (' || {{ counted('count(*)', 'attempt') }} || ')'
+{%- endcall %}
 from sprayed
 group by occurred_on, ip_address

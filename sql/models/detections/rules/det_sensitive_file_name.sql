@@ -35,16 +35,7 @@ named as (
 )
 
 select
-    occurred_on,
-    occurred_at as first_seen_at,
-    occurred_at as last_seen_at,
-    '{{ t.rule.severity }}' as severity,
-    event_id as entity,
-    actor_id,
-    actor_login,
-    item_name as subject,
-    1 as event_count,
-    event_id as event_ids,
+{% call event_finding(t, subject='item_name') %}
     {{ label('actor_login', 'a user') }} || ' '
     || case event_type
         when 'RENAME' then 'renamed ' || {{ label('previous_name', 'an item') }} || ' to'
@@ -52,8 +43,8 @@ select
         else 'uploaded'
     end
     || ' ' || {{ label('item_type', 'item') }} || ' ' || {{ label('item_name') }}
-    || ' (name matches "' || pattern || '")' as summary,
-    _dlt_load_id
+    || ' (name matches "' || pattern || '")'
+{%- endcall %}
 from named
 where
     pattern is not null

@@ -16,23 +16,17 @@
 -- shield_malicious_content (Malicious Content) every SHIELD_ALERT is found exactly once: keep the
 -- list below the union of theirs. This rule carries `covers` for SHIELD_ALERT for all four.
 {%- set taken = ['Anomalous Download', 'Suspicious Locations', 'Suspicious Sessions', 'Malicious Content'] %}
+{%- set severity -%}
+    {{ severity_by_score('shield_risk_score', t.high_risk, t.medium_risk) }}
+{%- endset %}
 select
-    occurred_on,
-    occurred_at as first_seen_at,
-    occurred_at as last_seen_at,
-    {{ severity_by_score('shield_risk_score', t.high_risk, t.medium_risk) }} as severity,
-    event_id as entity,
-    subject_user_id as actor_id,
-    subject_user_login as actor_login,
-    subject_user_login as subject,
-    1 as event_count,
-    event_id as event_ids,
+{% call event_finding(t, subject='subject_user_login', severity=severity, actor_id='subject_user_id', actor_login='subject_user_login') %}
     'Shield: ' || {{ label('shield_rule_category', 'uncategorised') }} || ' alert'
     || coalesce(' (' || shield_rule_name || ')', '') || ' for '
     || {{ label('subject_user_login', 'an unknown user') }}
     || ' (risk ' || {{ label('shield_risk_score') }} || ')'
-    || coalesce(': ' || shield_alert_description, '') as summary,
-    _dlt_load_id
+    || coalesce(': ' || shield_alert_description, '')
+{%- endcall %}
 from {{ ref('audit_security') }}
 where
     event_type = 'SHIELD_ALERT'

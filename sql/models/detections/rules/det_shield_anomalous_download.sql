@@ -13,22 +13,16 @@
 -- the finding's actor is the user the alert is about. The severity follows Shield's risk score:
 -- `high_risk` and above high, `medium_risk` and above medium, below that low (still a finding: every
 -- Shield alert is one, of exactly one of the shield_* rules).
+{%- set severity -%}
+    {{ severity_by_score('shield_risk_score', t.high_risk, t.medium_risk) }}
+{%- endset %}
 select
-    occurred_on,
-    occurred_at as first_seen_at,
-    occurred_at as last_seen_at,
-    {{ severity_by_score('shield_risk_score', t.high_risk, t.medium_risk) }} as severity,
-    event_id as entity,
-    subject_user_id as actor_id,
-    subject_user_login as actor_login,
-    subject_user_login as subject,
-    1 as event_count,
-    event_id as event_ids,
+{% call event_finding(t, subject='subject_user_login', severity=severity, actor_id='subject_user_id', actor_login='subject_user_login') %}
     'Shield: anomalous download by ' || {{ label('subject_user_login', 'an unknown user') }}
     || ' (risk ' || {{ label('shield_risk_score') }} || ')'
     || coalesce(', ' || {{ json_text('additional_details', 'shield_alert.alert_summary.download_delta_size') }} || ' more than usual', '')
-    || coalesce(': ' || shield_alert_description, '') as summary,
-    _dlt_load_id
+    || coalesce(': ' || shield_alert_description, '')
+{%- endcall %}
 from {{ ref('audit_security') }}
 where
     event_type = 'SHIELD_ALERT'

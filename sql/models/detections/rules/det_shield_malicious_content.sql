@@ -15,21 +15,14 @@
 {%- set file_name = 'coalesce(' ~ json_text(d, 'shield_alert.alert_summary.malware_info.file_info.name') ~ ', '
     ~ json_text(d, 'shield_alert.alert_summary.upload_activity.item_name') ~ ')' %}
 select
-    occurred_on,
-    occurred_at as first_seen_at,
-    occurred_at as last_seen_at,
-    case when shield_risk_score >= {{ t.high_risk }} then 'critical' else 'high' end as severity,
-    event_id as entity,
-    subject_user_id as actor_id,
-    subject_user_login as actor_login,
-    coalesce({{ file_name }}, subject_user_login) as subject,
-    1 as event_count,
-    event_id as event_ids,
+{% call event_finding(t, subject='coalesce(' ~ file_name ~ ', subject_user_login)',
+                       severity='case when shield_risk_score >= ' ~ t.high_risk ~ " then 'critical' else 'high' end",
+                       actor_id='subject_user_id', actor_login='subject_user_login') %}
     'Shield: malicious content ' || {{ label('shield_malware_name', '(malware not named)') }}
     || ' in ' || {{ label(file_name, 'a file') }}
     || ' uploaded by ' || {{ label('subject_user_login', 'an unknown user') }}
-    || ' (risk ' || {{ label('shield_risk_score') }} || ')' as summary,
-    _dlt_load_id
+    || ' (risk ' || {{ label('shield_risk_score') }} || ')'
+{%- endcall %}
 from {{ ref('audit_security') }}
 where
     event_type = 'SHIELD_ALERT'

@@ -11,23 +11,17 @@
 ) -%}
 -- A Box Shield "Suspicious Locations" or "Suspicious Sessions" alert, about the user it names (not
 -- Box's anonymous creator), at a severity from the risk score (`high_risk`, `medium_risk`, else low).
+{%- set severity -%}
+    {{ severity_by_score('shield_risk_score', t.high_risk, t.medium_risk) }}
+{%- endset %}
 select
-    occurred_on,
-    occurred_at as first_seen_at,
-    occurred_at as last_seen_at,
-    {{ severity_by_score('shield_risk_score', t.high_risk, t.medium_risk) }} as severity,
-    event_id as entity,
-    subject_user_id as actor_id,
-    subject_user_login as actor_login,
-    subject_user_login as subject,
-    1 as event_count,
-    event_id as event_ids,
+{% call event_finding(t, subject='subject_user_login', severity=severity, actor_id='subject_user_id', actor_login='subject_user_login') %}
     'Shield: ' || lower({{ label('shield_rule_category', 'suspicious activity') }}) || ' for '
     || {{ label('subject_user_login', 'an unknown user') }}
     || coalesce(' from ' || shield_ip_country || coalesce(' (' || shield_ip_city || ')', ''), '')
     || coalesce(', IP ' || shield_ip_address, '')
-    || ' (risk ' || {{ label('shield_risk_score') }} || ')' as summary,
-    _dlt_load_id
+    || ' (risk ' || {{ label('shield_risk_score') }} || ')'
+{%- endcall %}
 from {{ ref('audit_security') }}
 where
     event_type = 'SHIELD_ALERT'

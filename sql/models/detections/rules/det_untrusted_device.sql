@@ -11,21 +11,12 @@
 -- A login attempt from a device that failed Box's Device Trust check (DEVICE_TRUST_CHECK_FAILED):
 -- valid credentials from an unmanaged device.
 select
-    occurred_on,
-    occurred_at as first_seen_at,
-    occurred_at as last_seen_at,
-    '{{ t.rule.severity }}' as severity,
-    event_id as entity,
-    actor_id,
-    actor_login,
-    coalesce(device_name, device_id, ip_address) as subject,
-    1 as event_count,
-    event_id as event_ids,
+{% call event_finding(t, subject='coalesce(device_name, device_id, ip_address)') %}
     {{ label('actor_login', 'a user') }} || ': device '
     || {{ label('device_name', 'unnamed device') }}
     || coalesce(' (' || device_platform || ')', '')
     || ' failed the device trust check from ' || {{ label('ip_address', 'an unknown IP') }}
-    || coalesce(': ' || device_trust_failure, '') as summary,
-    _dlt_load_id
+    || coalesce(': ' || device_trust_failure, '')
+{%- endcall %}
 from {{ ref('audit_security') }}
 where event_type = 'DEVICE_TRUST_CHECK_FAILED'

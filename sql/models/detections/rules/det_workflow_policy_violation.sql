@@ -13,20 +13,11 @@
 -- upload policy (CONTENT_WORKFLOW_UPLOAD_POLICY_VIOLATION, content brought in against an admin-set
 -- rule). Adding or changing a policy is administration, not a violation.
 select
-    occurred_on,
-    occurred_at as first_seen_at,
-    occurred_at as last_seen_at,
-    '{{ t.rule.severity }}' as severity,
-    event_id as entity,
-    actor_id,
-    actor_login,
-    coalesce(item_name, item_login) as subject,
-    1 as event_count,
-    event_id as event_ids,
+{% call event_finding(t, subject='coalesce(item_name, item_login)') %}
     {{ label('actor_login', 'a user') }} || ' violated '
     || case event_type when 'CONTENT_WORKFLOW_SHARING_POLICY_VIOLATION' then 'a sharing' else 'an upload' end
     || ' policy' || coalesce(' (' || policy_name || ')', '')
-    || ' on ' || {{ label('coalesce(item_name, item_login)', 'an item') }} as summary,
-    _dlt_load_id
+    || ' on ' || {{ label('coalesce(item_name, item_login)', 'an item') }}
+{%- endcall %}
 from {{ ref('audit_security') }}
 where event_type in ('CONTENT_WORKFLOW_UPLOAD_POLICY_VIOLATION', 'CONTENT_WORKFLOW_SHARING_POLICY_VIOLATION')
