@@ -489,7 +489,7 @@ def query(
 
 detections_app = typer.Typer(
     help="List the findings of the detection rules, and record what you decided on them.\n\n"
-    "Examples: boxevents detections --since 24h --status new --severity high; "
+    "Example: boxevents detections --since 24h --status new --severity high; then "
     "boxevents detections ack 3f9c2a --note 'planned migration'",
     no_args_is_help=False,
 )
@@ -527,27 +527,21 @@ def detections(
     dataset: Dataset = DATASET_NAME,
     pipelines_dir: PipelinesDir = None,
 ) -> None:
-    """List findings, newest first (the same as `boxevents detections list`)."""
+    """List findings, newest first. Example: boxevents detections --since 7d --status new --format json"""
     ctx.obj = (destination, duckdb_path, dataset, pipelines_dir)
     if ctx.invoked_subcommand is None:
         _list_findings(ctx.obj, since, status, severity, rule, output_format, limit)
 
 
-@detections_app.command("list")
-def detections_list(
-    ctx: typer.Context,
-    since: Since = None,
-    status: StatusFilter = None,
-    severity: SeverityFilter = None,
-    rule: RuleFilter = None,
-    output_format: FindingFormat = OutputFormat.table,
-    limit: Annotated[int | None, typer.Option(help="At most this many findings.")] = None,
+def _list_findings(
+    where: tuple[Any, ...],
+    since: str | None,
+    status: str | None,
+    severity: str | None,
+    rule: str | None,
+    output_format: OutputFormat,
+    limit: int | None,
 ) -> None:
-    """List findings, newest first. Example: boxevents detections list --since 7d --format json"""
-    _list_findings(ctx.obj, since, status, severity, rule, output_format, limit)
-
-
-def _list_findings(where: tuple, since, status, severity, rule, output_format, limit) -> None:
     from .detections import Status, list_findings
 
     with user_errors():
@@ -598,7 +592,9 @@ def detections_resolve(ctx: typer.Context, detection_id: FindingId, note: Note =
     _decide(ctx.obj, detection_id, "resolved", note, None)
 
 
-def _decide(where: tuple, detection_id: str, decision: str, note: str | None, until: str | None) -> None:
+def _decide(
+    where: tuple[Any, ...], detection_id: str, decision: str, note: str | None, until: str | None
+) -> None:
     from .box_events.windows import parse_when
     from .detections import Decision, decide
 

@@ -13,7 +13,7 @@ from pipelines import jobs
 from pipelines.cli import app
 from tests.conftest import MIDNIGHT, NOW, api_for
 
-COMMANDS = ["backfill", "sync", "status", "transform", "query", "emulator", "demo"]
+COMMANDS = ["backfill", "sync", "status", "transform", "query", "emulator", "demo", "docs", "detections"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
