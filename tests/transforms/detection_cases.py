@@ -19,11 +19,11 @@ domain; every name is made unique to its case by a prefix, unless it starts with
 `anonymous: true` (Box's anonymous user, id 2); names may hold `{i}` (the repeat's number);
 `at` (offset from the world's anchor day at 12:00 UTC: `-20d`, `+3h`, `-2d+30m`); `count` and
 `every` (repeats); `ip` (text, `{i}` is the repeat's number); `item` / `folder` (names, `{i}`
-too) and `classification`; `owner`; `collaborator` (accessible_by) and `role`, `old_role`; `target` (the user an admin
-event is about); `group`; `app` (an application name); `shield` ({category, risk, priority,
-country}); `details` (merged into additional_details); `baseline: true` (history: a positive's
-finding need not contain it, and a near-miss may raise findings on it; only the other events are
-the near-miss's probe).
+too) and `classification`; `owner`; `collaborator` (accessible_by) and `role`, `old_role`;
+`target` (the user an admin event is about); `group`; `app` (an application name); `shield`
+({category, risk, priority, country}); `details` (merged into additional_details); `baseline: true`
+(history: a positive's finding need not contain it, and a near-miss may raise findings on it; only
+the other events are the near-miss's probe).
 """
 
 from __future__ import annotations

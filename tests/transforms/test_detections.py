@@ -19,6 +19,17 @@ def test_every_planted_kind_is_a_rule(world):
     assert set(SCENARIO_KINDS) <= rules
 
 
+SEVERITIES = {"info", "low", "medium", "high", "critical"}
+PLANTED_SEVERITY = {
+    "external_collab_invite": "high",  # a free-mail address as Co-owner
+    "open_shared_link": "high",  # a Confidential file open to anyone
+    "shield_anomalous_download": "high",  # risk 80 or more
+    "shield_suspicious_login": "high",
+    "malicious_file": "critical",
+}
+"""What the planted incidents are worth: the severities that depend on the event, not the rule."""
+
+
 @pytest.mark.parametrize("kind", SCENARIO_KINDS)
 def test_the_rule_finds_its_planted_incident_whole(world, kind):
     incident = next(i for i in world.planted if i.kind == kind)
@@ -30,6 +41,7 @@ def test_the_rule_finds_its_planted_incident_whole(world, kind):
     occurred_on, event_ids, severity, summary = touching[0]
     assert set(incident.event_ids) <= set(event_ids.split(",")), f"{kind}: the finding misses planted events"
     assert occurred_on == incident.day and summary
+    assert severity == PLANTED_SEVERITY.get(kind, severity) and severity in SEVERITIES, f"{kind}: {severity}"
 
 
 def test_detection_ids_are_unique_and_summaries_never_empty(world):
