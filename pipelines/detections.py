@@ -21,12 +21,11 @@ from .box_events.exceptions import ConfigurationError
 from .query import OutputFormat, print_query, run_query
 
 SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")
-LIST_COLUMNS = (
-    "detection_id, status, severity, rule_id, occurred_on, first_seen_at, last_seen_at, actor_login, "
-    "subject, event_count, summary, technique, note, suppressed_until"
-)
-JSON_COLUMNS = "*"
-"""A SIEM or a webhook gets every column (event ids, rule title, tactic, triage), one object a line."""
+LIST_COLUMNS = "detection_id, status, severity, rule_id, last_seen_at, actor_login, summary"
+"""What a person reads in a terminal (the summary says the rest); JSON carries every column."""
+ALL_COLUMNS = "*"
+"""A SIEM, a webhook or a spreadsheet (json, csv) gets every column: event ids, rule title, tactic,
+triage."""
 MIN_PREFIX = 6
 
 
@@ -76,7 +75,7 @@ def list_findings(
         conditions.append(f"severity in ({', '.join(_quoted(s) for s in at_least(severity))})")
     if rule is not None:
         conditions.append(f"rule_id like {_quoted(_like_prefix(rule))} escape '\\'")
-    columns = JSON_COLUMNS if output_format is OutputFormat.json else LIST_COLUMNS
+    columns = LIST_COLUMNS if output_format is OutputFormat.table else ALL_COLUMNS
     sql = (
         f"select {columns} from detection_findings where {' and '.join(conditions)} "
         "order by last_seen_at desc, detection_id"

@@ -180,7 +180,7 @@ def _findings_line(new_findings: dict[str, int]) -> str:
     total = sum(new_findings.values())
     if not total:
         return "no new findings"
-    parts = [f"{new_findings[s]} {s}" for s in SEVERITY_ORDER if new_findings.get(s)]
+    parts = [f"{new_findings[s]:,} {s}" for s in SEVERITY_ORDER if new_findings.get(s)]
     return f"{plural(total, 'new finding')} ({', '.join(parts)}): boxevents detections --status new"
 
 
