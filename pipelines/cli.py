@@ -626,10 +626,11 @@ def emulator(
 
     Ctrl-C stops it. Example: boxevents emulator --port 8765 --profile hostile
     """
-    from box_emulator import EmulatorConfig
-    from box_emulator.server import PortInUse, serve_forever
-
     with user_errors():
+        _need_emulator()
+        from box_emulator import EmulatorConfig
+        from box_emulator.server import PortInUse, serve_forever
+
         if profile not in ("clean", "realistic", "hostile"):
             raise ConfigurationError(f"unknown profile {profile!r}: use clean, realistic or hostile")
         config = EmulatorConfig(seed=seed, events_per_day=volume, profile=profile)
@@ -656,11 +657,24 @@ def demo(
 
     Example: boxevents demo --days 30
     """
-    from .demo import run_demo
-
     with user_errors():
+        _need_emulator()
+        from .demo import run_demo
+
         run_demo(
             days=days, duckdb_path=duckdb_path, volume=volume, echo=typer.echo, wait_s=_wait_seconds(wait)
+        )
+
+
+def _need_emulator() -> None:
+    """The emulator is an optional part of the package (the `emulator` extra, which `make install`
+    includes): say how to get it rather than fail on a missing module."""
+    import importlib.util
+
+    if importlib.util.find_spec("uvicorn") is None:
+        raise ConfigurationError(
+            "the Box emulator is not installed: pip install 'box-audit-events[emulator]' "
+            "(the repo's `make install` includes it)"
         )
 
 

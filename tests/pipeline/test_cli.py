@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -13,6 +16,7 @@ from pipelines import jobs
 from pipelines.cli import app
 from tests.conftest import MIDNIGHT, NOW, api_for
 
+ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = ["backfill", "sync", "status", "transform", "query", "emulator", "demo", "docs", "detections"]
 
 
@@ -63,3 +67,37 @@ def test_transform_takes_the_company_domains_from_the_command_line(warehouse, tw
     as_other = CliRunner().invoke(app, ["transform", "--company-domain", "other.example", *where])
     assert as_other.exit_code == 0, as_other.output
     assert warehouse.query(external)[0][0] > n_example, "with a foreign domain, more sharing is external"
+
+
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+
+
+def test_the_product_does_not_import_the_emulator():
+    """The emulator is the `emulator` extra: loading, querying, transforming and the CLI itself
+    never import it; only the `emulator` and `demo` commands do."""
+    result = _python(
+        "import sys\n"
+        "import pipelines.cli, pipelines.jobs, pipelines.status, pipelines.detections, pipelines.query\n"
+        "import transforms, transforms.runner\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('box_emulator', 'uvicorn')))"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("command", ["emulator", "demo"])
+def test_without_the_emulator_extra_its_commands_say_how_to_get_it(command):
+    result = _python(
+        "import sys\n"
+        "sys.modules['uvicorn'] = None  # as if the extra were not installed\n"
+        f"sys.argv = ['boxevents', '{command}']\n"
+        "from pipelines.cli import run\n"
+        "run()"
+    )
+    assert result.returncode == 2
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    assert lines == [
+        "error: the Box emulator is not installed: pip install 'box-audit-events[emulator]' "
+        "(the repo's `make install` includes it)"
+    ]
