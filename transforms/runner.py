@@ -147,10 +147,10 @@ def run_transforms(
         warehouse = _Warehouse(client)
         warehouse.ensure_state_table()
         watermark = warehouse.newest_completed_load()
-        mode, reason, days = _plan(warehouse, fingerprint, full_rebuild)
+        mode, reason, days = _plan(warehouse, fingerprint, full_rebuild, dbt_work_dir(pipeline))
     if mode == "noop":
         return TransformReport(mode, reason, target.adapter, seconds=time.perf_counter() - started)
-    runs = invoke_dbt(pipeline, target, ["build", *(["--full-refresh"] if mode == "full" else [])], variables)
+    runs = invoke_dbt(pipeline, target, ["build", *BUILD_FLAGS[mode]], variables)
     with pipeline.sql_client() as client:
         warehouse = _Warehouse(client)
         runs = [warehouse.counted(run) for run in runs]
@@ -167,7 +167,7 @@ def build_docs(pipeline: dlt.Pipeline, out: Path, *, tuning: Tuning | None = Non
     target = dbt_target(pipeline)
     variables = transform_variables(pipeline, tuning)
     invoke_dbt(pipeline, target, ["docs", "generate", "--static"], variables)
-    built = Path(pipeline.working_dir) / "dbt" / "target" / "static_index.html"
+    built = dbt_work_dir(pipeline) / "target" / "static_index.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(built.read_bytes())
     return out
@@ -180,7 +180,7 @@ def invoke_dbt(
     failing model or test. dbt's own files (compiled SQL, logs) go to the pipeline's working folder."""
     from dbt.cli.main import dbtRunner
 
-    work = Path(pipeline.working_dir) / "dbt"
+    work = dbt_work_dir(pipeline)
     args = [
         *command,
         "--project-dir",
@@ -347,7 +347,38 @@ class _Warehouse:
         )
 
 
-def _plan(warehouse: _Warehouse, fingerprint: str, full_rebuild: bool) -> tuple[str, str, list[date]]:
+BUILD_FLAGS = {
+    "full": ("--full-refresh",),
+    # a view holds no data and its definition is covered by the fingerprint: an incremental run (same
+    # fingerprint, every view present) need not re-create the ~60 of them (about 0.1 s each)
+    "incremental": ("--exclude", "config.materialized:view"),
+}
+
+
+def dbt_work_dir(pipeline: dlt.Pipeline) -> Path:
+    """Where dbt's own files go (compiled SQL, manifest, logs): the pipeline's working folder."""
+    return Path(pipeline.working_dir) / "dbt"
+
+
+def views_of_last_build(work_dir: Path) -> list[str] | None:
+    """The view models of the last dbt run in this working folder (its manifest), or None. Read from
+    the run's own manifest rather than by parsing the project again: with an unchanged fingerprint
+    the project is the one that run built."""
+    path = work_dir / "target" / "manifest.json"
+    try:
+        nodes = json.loads(path.read_text())["nodes"].values()
+    except (OSError, ValueError, KeyError):
+        return None
+    return sorted(
+        n["name"]
+        for n in nodes
+        if n.get("resource_type") == "model" and n["config"].get("materialized") == "view"
+    )
+
+
+def _plan(
+    warehouse: _Warehouse, fingerprint: str, full_rebuild: bool, work_dir: Path
+) -> tuple[str, str, list[date]]:
     """Decide between a full build, an incremental one, or nothing."""
     if full_rebuild:
         return "full", "full rebuild requested", []
@@ -356,8 +387,12 @@ def _plan(warehouse: _Warehouse, fingerprint: str, full_rebuild: bool) -> tuple[
         return "full", "first run", []
     if last.fingerprint != fingerprint:
         return "full", "models, catalog or settings changed", []
-    if not warehouse.exists(STAGING):
-        return "full", f"{STAGING} is missing", []
+    views = views_of_last_build(work_dir)
+    if views is None:
+        return "full", "the last build's manifest is gone", []
+    for relation in (STAGING, *views):
+        if not warehouse.exists(relation):
+            return "full", f"{relation} is missing", []
     days = warehouse.touched_days(last.watermark)
     if not days and warehouse.staging_lost_track():
         return "full", "raw rows were removed since the last run", []

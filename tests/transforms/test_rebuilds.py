@@ -43,6 +43,8 @@ def test_transforms_after_a_sync_rebuild_only_touched_days_and_match_a_full_rebu
     assert first.mode == "full" and after_sync.mode == "incremental"
     assert 1 <= len(after_sync.days) <= 4, after_sync.days  # the overlap day(s) and the new ones
     assert after_sync.model("stg_box__events").rows == len(served)
+    built = {run.name: run.materialized for run in after_sync.models}
+    assert "detections" in built and "view" not in built.values(), "an incremental run re-created views"
     incremental = _snapshots(pipeline)
 
     rebuilt = run_transforms(pipeline, full_rebuild=True)
@@ -57,6 +59,14 @@ def test_transforms_after_a_sync_rebuild_only_touched_days_and_match_a_full_rebu
     after_delete = run_transforms(pipeline)
     assert after_delete.mode == "full" and "removed" in after_delete.reason
     assert after_delete.model("stg_box__events").rows == len(served) - previews
+
+    # a view dropped by hand: the next run builds everything again, the view included
+    with pipeline.sql_client() as client:
+        client.execute_sql(f"drop view {client.make_qualified_table_name('det_password_spray')}")
+    after_drop = run_transforms(pipeline)
+    assert (after_drop.mode, after_drop.reason) == ("full", "det_password_spray is missing")
+    with pipeline.sql_client() as client:
+        client.execute_sql(f"select count(*) from {client.make_qualified_table_name('det_password_spray')}")
 
 
 def test_changing_the_company_domains_rebuilds_and_reclassifies_externals(world, tmp_path):
