@@ -156,3 +156,11 @@
 {% macro bigquery__sql_text(value) %}'{{ (value | string) | replace("\\", "\\\\") | replace("'", "\\'") }}'{% endmacro %}
 {% macro databricks__sql_text(value) %}'{{ (value | string) | replace("\\", "\\\\") | replace("'", "\\'") }}'{% endmacro %}
 {% macro spark__sql_text(value) %}'{{ (value | string) | replace("\\", "\\\\") | replace("'", "\\'") }}'{% endmacro %}
+
+{#- The date `n` days before a date. -#}
+{% macro days_before(expression, n) %}{{ return(adapter.dispatch('days_before')(expression, n)) }}{% endmacro %}
+{% macro default__days_before(expression, n) %}({{ expression }} - {{ n }}){% endmacro %}
+{% macro snowflake__days_before(expression, n) %}dateadd(day, -{{ n }}, {{ expression }}){% endmacro %}
+{% macro bigquery__days_before(expression, n) %}date_sub({{ expression }}, interval {{ n }} day){% endmacro %}
+{% macro databricks__days_before(expression, n) %}date_sub({{ expression }}, {{ n }}){% endmacro %}
+{% macro spark__days_before(expression, n) %}date_sub({{ expression }}, {{ n }}){% endmacro %}

@@ -126,28 +126,40 @@
 {%- endmacro %}
 
 {#- The events of `relation` that fall inside a burst: a window of `window_seconds` (rolling, not
-    clock hours) in which one `key` has at least `min_events` of them. Adds `burst_peak`, the most
-    events of the key in one window. Everything is a window function (one sort per key), so it
-    scales with the events, not with their square. -#}
+    clock hours) in which one `key` has at least `min_events` of them. A burst belongs to the UTC day
+    it starts on (`window_day`) and keeps its events after midnight (windows of up to a day: each
+    event is also offered to the windows of the day before). Adds `burst_peak`, the most events of
+    the key in one window that day. Everything is a window function partitioned by key and day, so
+    it scales with the events, and a filter on the day reaches the scan (the incremental build reads
+    only the days it rebuilds, not the whole history). -#}
 {% macro burst_events(relation, key, window_seconds, min_events) -%}
-  {%- set at = epoch_seconds('b.occurred_at') -%}
+  {%- if window_seconds > 86400 -%}
+    {{ exceptions.raise_compiler_error("a burst window is at most a day (" ~ window_seconds ~ " s given)") }}
+  {%- endif -%}
   select m.*
   from (
     select
       c.*,
-      max(case when c.in_window >= {{ min_events }} then c.at_second end) over (
-        partition by c.{{ key }} order by c.at_second range between unbounded preceding and current row
+      max(case when c.in_window >= {{ min_events }} and c.occurred_on = c.window_day then c.at_second end) over (
+        partition by c.{{ key }}, c.window_day order by c.at_second range between unbounded preceding and current row
       ) as burst_start,
-      max(c.in_window) over (partition by c.{{ key }}) as burst_peak
+      max(case when c.occurred_on = c.window_day then c.in_window end) over (
+        partition by c.{{ key }}, c.window_day
+      ) as burst_peak
     from (
       select
         b.*,
-        {{ at }} as at_second,
         count(*) over (
-          partition by b.{{ key }} order by {{ at }}
+          partition by b.{{ key }}, b.window_day order by b.at_second
           range between current row and cast({{ window_seconds - 1 }} as bigint) following
         ) as in_window
-      from {{ relation }} as b
+      from (
+        select r.*, r.occurred_on as window_day, {{ epoch_seconds('r.occurred_at') }} as at_second
+        from {{ relation }} as r
+        union all
+        select r.*, {{ days_before('r.occurred_on', 1) }} as window_day, {{ epoch_seconds('r.occurred_at') }} as at_second
+        from {{ relation }} as r
+      ) as b
     ) as c
   ) as m
   where m.burst_start is not null and m.at_second < m.burst_start + {{ window_seconds }}
@@ -227,8 +239,8 @@
 
 {#- The columns of a finding made of a group of events (the rule groups by `occurred_on` and what
     `entity` names), summary as the call block's body; every argument is SQL over the group. -#}
-{% macro grouped_finding(t, entity, subject, severity=none, actor_id='max(actor_id)', actor_login='max(actor_login)', summary=none) -%}
-    occurred_on,
+{% macro grouped_finding(t, entity, subject, severity=none, actor_id='max(actor_id)', actor_login='max(actor_login)', summary=none, day='occurred_on') -%}
+    {{ day }} as occurred_on,
     min(occurred_at) as first_seen_at,
     max(occurred_at) as last_seen_at,
     {{ severity or sql_text(t.rule.severity) }} as severity,
@@ -242,11 +254,12 @@
     max(_dlt_load_id) as _dlt_load_id
 {%- endmacro %}
 
-{#- One finding per `key` and UTC day holding a burst of `relation`'s events (`burst_events`:
-    `min_events` within any `window_minutes`); `burst_peak` is there for the summary. -#}
+{#- One finding per `key` and UTC day a burst of `relation`'s events starts on (`burst_events`:
+    `min_events` within any `window_minutes`, the burst's events after midnight included);
+    `burst_peak` is there for the summary. -#}
 {% macro burst_findings(t, relation, key, window_minutes, min_events, subject, actor_id='max(actor_id)', actor_login='max(actor_login)') -%}
 select
-{{ grouped_finding(t, key, subject, actor_id=actor_id, actor_login=actor_login, summary=caller()) }}
+{{ grouped_finding(t, key, subject, actor_id=actor_id, actor_login=actor_login, summary=caller(), day='window_day') }}
 from ({{ burst_events(relation, key, window_minutes * 60, min_events) }}) as burst
-group by occurred_on, {{ key }}
+group by window_day, {{ key }}
 {%- endmacro %}
