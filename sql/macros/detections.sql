@@ -221,13 +221,14 @@
             {{ label('actor_login') }} || ' made ' || ...
         {%- endcall %}
         from {{ ref('audit_users_and_groups') }} where ...
-    `severity` (SQL) defaults to the rule's; `actor_id` / `actor_login` (SQL) to the event's actor. -#}
-{% macro event_finding(t, subject, severity=none, actor_id='actor_id', actor_login='actor_login', summary=none) -%}
+    `severity` (SQL) defaults to the rule's; `actor_id` / `actor_login` (SQL) to the event's actor;
+    `entity` (SQL) to the event itself. -#}
+{% macro event_finding(t, subject, severity=none, actor_id='actor_id', actor_login='actor_login', summary=none, entity='event_id') -%}
     occurred_on,
     occurred_at as first_seen_at,
     occurred_at as last_seen_at,
     {{ severity or sql_text(t.rule.severity) }} as severity,
-    event_id as entity,
+    {{ entity }} as entity,
     {{ actor_id }} as actor_id,
     {{ actor_login }} as actor_login,
     {{ subject }} as subject,
@@ -263,3 +264,39 @@ select
 from ({{ burst_events(relation, key, window_minutes * 60, min_events) }}) as burst
 group by window_day, {{ key }}
 {%- endmacro %}
+
+{#- Which of `extensions` (a list, any case, a leading dot allowed) a file name ends in: the end of
+    the name after its last dot, in any case (`setup.EXE` is `exe`; `setup.exe.txt` is not); NULL for
+    none, or when the list is empty. -#}
+{% macro file_extension(name, extensions) -%}
+  {%- set wanted = extensions | map('lower') | map('trim', '.') | reject('equalto', '') | list -%}
+  {%- if wanted -%}
+  (case
+    {%- for ext in wanted %}
+    when right(lower({{ name }}), {{ ext | length + 1 }}) = {{ sql_text('.' ~ ext) }} then {{ sql_text(ext) }}
+    {%- endfor %}
+  end)
+  {%- else -%}
+  cast(null as {{ text_type() }})
+  {%- endif -%}
+{%- endmacro %}
+
+{#- An event (its epoch second) at least `days` after the first event the warehouse holds: a rule
+    that calls something "new" speaks only once there is that much history to compare with. -#}
+{% macro after_history_of(at_second, days) -%}
+  {{ at_second }} >= (select min({{ epoch_seconds('occurred_at') }}) from {{ ref('stg_box__events') }}) + {{ days * 86400 }}
+{%- endmacro %}
+
+{#- Events only an admin or co-admin can perform: who performs one is an admin (the admin hunts'
+    default `admin_event_types`). -#}
+{% macro admin_only_event_types() %}
+  {{ return([
+    'ADMIN_LOGIN', 'CHANGE_ADMIN_ROLE', 'NEW_USER', 'DELETE_USER',
+    'LEGAL_HOLD_POLICY_CREATE', 'LEGAL_HOLD_POLICY_UPDATE', 'LEGAL_HOLD_POLICY_DELETE',
+    'LEGAL_HOLD_ASSIGNMENT_CREATE', 'LEGAL_HOLD_ASSIGNMENT_DELETE',
+    'DATA_RETENTION_CREATE_RETENTION', 'DATA_RETENTION_REMOVE_RETENTION', 'RETENTION_POLICY_ASSIGNMENT_ADD',
+    'SHIELD_ACCESS_POLICY_CREATED', 'SHIELD_ACCESS_POLICY_UPDATED', 'SHIELD_ACCESS_POLICY_DELETED',
+    'SHIELD_INFORMATION_BARRIER_ENABLED', 'SHIELD_INFORMATION_BARRIER_DISABLED',
+    'EXTERNAL_COLLAB_SECURITY_SETTINGS', 'ENTERPRISE_APP_AUTHORIZATION_UPDATE',
+  ]) }}
+{% endmacro %}

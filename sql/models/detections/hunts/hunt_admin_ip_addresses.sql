@@ -9,15 +9,7 @@
     runbook='Look for an address that only one admin uses, that appears for the first time recently (first_seen_at), or that is not in the trusted ranges (is_trusted_ip); check the admin logins and actions from it with the admin, and if unexplained revoke the sessions and reset the credentials of the admins listed.',
     thresholds={
         'days': 30,
-        'admin_event_types': [
-            'ADMIN_LOGIN', 'CHANGE_ADMIN_ROLE', 'NEW_USER', 'DELETE_USER',
-            'LEGAL_HOLD_POLICY_CREATE', 'LEGAL_HOLD_POLICY_UPDATE', 'LEGAL_HOLD_POLICY_DELETE',
-            'LEGAL_HOLD_ASSIGNMENT_CREATE', 'LEGAL_HOLD_ASSIGNMENT_DELETE',
-            'DATA_RETENTION_CREATE_RETENTION', 'DATA_RETENTION_REMOVE_RETENTION', 'RETENTION_POLICY_ASSIGNMENT_ADD',
-            'SHIELD_ACCESS_POLICY_CREATED', 'SHIELD_ACCESS_POLICY_UPDATED', 'SHIELD_ACCESS_POLICY_DELETED',
-            'SHIELD_INFORMATION_BARRIER_ENABLED', 'SHIELD_INFORMATION_BARRIER_DISABLED',
-            'EXTERNAL_COLLAB_SECURITY_SETTINGS', 'ENTERPRISE_APP_AUTHORIZATION_UPDATE',
-        ],
+        'admin_event_types': admin_only_event_types(),
     },
     references=['Sentinel: Box - IP list for admin users', 'det_new_admin'],
 ) -%}

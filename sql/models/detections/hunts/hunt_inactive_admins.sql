@@ -9,15 +9,7 @@
     runbook='For each admin quiet for `days` days or more, ask whether the admin rights are still needed; remove them (or the account) if not. A dormant admin that becomes active again without a reason is a takeover to investigate.',
     thresholds={
         'days': 30,
-        'admin_event_types': [
-            'ADMIN_LOGIN', 'CHANGE_ADMIN_ROLE', 'NEW_USER', 'DELETE_USER',
-            'LEGAL_HOLD_POLICY_CREATE', 'LEGAL_HOLD_POLICY_UPDATE', 'LEGAL_HOLD_POLICY_DELETE',
-            'LEGAL_HOLD_ASSIGNMENT_CREATE', 'LEGAL_HOLD_ASSIGNMENT_DELETE',
-            'DATA_RETENTION_CREATE_RETENTION', 'DATA_RETENTION_REMOVE_RETENTION', 'RETENTION_POLICY_ASSIGNMENT_ADD',
-            'SHIELD_ACCESS_POLICY_CREATED', 'SHIELD_ACCESS_POLICY_UPDATED', 'SHIELD_ACCESS_POLICY_DELETED',
-            'SHIELD_INFORMATION_BARRIER_ENABLED', 'SHIELD_INFORMATION_BARRIER_DISABLED',
-            'EXTERNAL_COLLAB_SECURITY_SETTINGS', 'ENTERPRISE_APP_AUTHORIZATION_UPDATE',
-        ],
+        'admin_event_types': admin_only_event_types(),
     },
     references=['Sentinel: Box - Inactive admin users', 'hunt_inactive_users', 'hunt_admin_ip_addresses'],
 ) -%}

@@ -9,8 +9,6 @@
     thresholds={'executable_extensions': ['exe', 'dll', 'msi', 'bat', 'cmd', 'ps1', 'vbs', 'js', 'jar', 'scr', 'com', 'sh', 'apk', 'dmg', 'pkg']},
     references=['Sentinel: Box - Executable file in folder'],
 ) -%}
-{#- the list normalised: lower case, no leading dot -#}
-{%- set extensions = t.executable_extensions | map('lower') | map('trim', '.') | reject('equalto', '') | list %}
 -- A file whose extension is in `executable_extensions` was uploaded, copied or moved into a folder.
 -- The extension is the end of the name after its last dot, in any case (the name ends in `.exe`):
 -- `setup.EXE` is one, `setup.exe.txt`, `archive.exe.pdf` and `notes.txt` are not. Folders are not
@@ -18,15 +16,7 @@
 with placed as (
     select
         *,
-        {%- if extensions %}
-        case
-        {%- for ext in extensions %}
-            when right(lower(item_name), {{ ext | length + 1 }}) = '.{{ ext | replace("'", "''") }}' then '{{ ext | replace("'", "''") }}'
-        {%- endfor %}
-        end
-        {%- else %}
-        cast(null as {{ text_type() }})
-        {%- endif %} as extension
+        {{ file_extension('item_name', t.executable_extensions) }} as extension
     from {{ ref('audit_content_changes') }}
     where event_type in ('UPLOAD', 'COPY', 'MOVE') and item_type = 'file'
 )

@@ -9,8 +9,6 @@
     thresholds={'forbidden_extensions': ['exe', 'msi', 'bat', 'ps1', 'vbs', 'scr', 'iso', 'torrent']},
     references=['Sentinel: Box - Forbidden file type downloaded'],
 ) -%}
-{#- the list normalised: lower case, no leading dot -#}
-{%- set extensions = t.forbidden_extensions | map('lower') | map('trim', '.') | reject('equalto', '') | list %}
 -- A file whose extension (the end of its name after the last dot, any case) is in
 -- `forbidden_extensions` was downloaded (DOWNLOAD, or a watermarked download), by a user or
 -- anonymously through a shared link. The default list is an example a SOC edits (var
@@ -19,15 +17,7 @@
 with downloads as (
     select
         *,
-        {%- if extensions %}
-        case
-        {%- for ext in extensions %}
-            when right(lower(item_name), {{ ext | length + 1 }}) = '.{{ ext | replace("'", "''") }}' then '{{ ext | replace("'", "''") }}'
-        {%- endfor %}
-        end
-        {%- else %}
-        cast(null as {{ text_type() }})
-        {%- endif %} as extension
+        {{ file_extension('item_name', t.forbidden_extensions) }} as extension
     from {{ ref('audit_file_access') }}
     where
         event_type in ('DOWNLOAD', 'FILE_WATERMARKED_DOWNLOAD')

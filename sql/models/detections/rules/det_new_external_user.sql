@@ -28,26 +28,12 @@ firsts as (
         {{ epoch_seconds('a.occurred_at') }} as at_second,
         row_number() over (partition by a.external_login order by a.occurred_at, a.event_id) as nth
     from appearances as a
-),
-
-history as (
-    select min({{ epoch_seconds('occurred_at') }}) as first_second from {{ ref('stg_box__events') }}
 )
 
 select
-    f.occurred_on,
-    f.occurred_at as first_seen_at,
-    f.occurred_at as last_seen_at,
-    '{{ t.rule.severity }}' as severity,
-    f.external_login as entity,
-    f.actor_id,
-    f.actor_login,
-    f.external_login as subject,
-    1 as event_count,
-    f.event_id as event_ids,
-    'first appearance of external user ' || f.external_login
-    || case when f.external_login <> lower(coalesce(f.actor_login, '')) then ' (invited by ' || {{ label('f.actor_login', 'someone') }} || ')' else '' end as summary,
-    f._dlt_load_id
-from firsts as f
-cross join history as h
-where f.nth = 1 and f.at_second >= h.first_second + {{ t.baseline_days * 86400 }}
+{% call event_finding(t, subject='external_login', entity='external_login') %}
+    'first appearance of external user ' || external_login
+    || case when external_login <> lower(coalesce(actor_login, '')) then ' (invited by ' || {{ label('actor_login', 'someone') }} || ')' else '' end
+{%- endcall %}
+from firsts
+where nth = 1 and {{ after_history_of('at_second', t.baseline_days) }}

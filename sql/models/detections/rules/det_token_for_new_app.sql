@@ -26,26 +26,12 @@ first_tokens as (
         t.*,
         row_number() over (partition by app_key order by occurred_at, event_id) as nth
     from tokens as t
-),
-
-history as (
-    select min({{ epoch_seconds('occurred_at') }}) as first_second from {{ ref('stg_box__events') }}
 )
 
 select
-    f.occurred_on,
-    f.occurred_at as first_seen_at,
-    f.occurred_at as last_seen_at,
-    '{{ t.rule.severity }}' as severity,
-    f.app_key as entity,
-    f.actor_id,
-    f.actor_login,
-    coalesce(f.service_name, f.item_name, f.app_key) as subject,
-    1 as event_count,
-    f.event_id as event_ids,
-    {{ label('f.actor_login', 'a user') }} || ' authorised ' || {{ label('coalesce(f.service_name, f.item_name)', 'an application') }}
-    || ' (' || {{ label('f.app_key') }} || '), an application not seen before' as summary,
-    f._dlt_load_id
-from first_tokens as f
-cross join history as h
-where f.nth = 1 and f.app_key is not null and f.at_second >= h.first_second + {{ t.baseline_days * 86400 }}
+{% call event_finding(t, subject='coalesce(service_name, item_name, app_key)', entity='app_key') %}
+    {{ label('actor_login', 'a user') }} || ' authorised ' || {{ label('coalesce(service_name, item_name)', 'an application') }}
+    || ' (' || {{ label('app_key') }} || '), an application not seen before'
+{%- endcall %}
+from first_tokens
+where nth = 1 and app_key is not null and {{ after_history_of('at_second', t.baseline_days) }}
