@@ -24,17 +24,23 @@ from dlt.destinations.exceptions import DestinationConnectionError
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from .box_events import FetchPlan, box_events, ledger, stopping
-from .box_events.auth import BoxCredentials
+from .box_events import ledger, stopping
+from .box_events.admin_logs import WindowReading, checkpoint_items
+from .box_events.client import open_client
+from .box_events.config import ApiOptions
 from .box_events.event_types import normalize_event_types
 from .box_events.exceptions import BoxEventsError, ConfigurationError, find_cause
-from .box_events.fetch import WindowDone
+from .box_events.fetch import WindowDone, WindowFetcher
+from .box_events.resources import lane_load
 from .box_events.settings import (
+    ADMIN_LOGS,
+    ADMIN_LOGS_STREAMING,
     DATASET_NAME,
     DEFAULT_EVENTS_PER_RUN,
     DEFAULT_FIRST_SYNC_LOOKBACK,
     DEFAULT_LAG,
     DEFAULT_OVERLAP,
+    DEFAULT_SETTLE_AGE,
     DEFAULT_WINDOW,
     DEFAULT_WINDOWS_PER_RUN,
     DUCKDB_SETTINGS,
@@ -45,6 +51,7 @@ from .box_events.windows import (
     Window,
     clamp_range,
     is_covered,
+    merge_intervals,
     parse_when,
     plan_windows,
 )
@@ -166,22 +173,6 @@ def duckdb_credentials(path: Path | None) -> DuckDbCredentials:
 
 
 @dataclass
-class ApiOptions:
-    """Where Box is and how hard to press it; None means "from dlt config, else the default"."""
-
-    api_base_url: str | None = None
-    token_url: str | None = None
-    credentials: BoxCredentials | dict[str, Any] | None = None
-    requests_per_minute: float | None = None
-    concurrency: int | None = None
-    max_attempts: int | None = None
-    max_retry_wait_s: float | None = None
-
-    def source_kwargs(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
-
-
-@dataclass
 class JobReport:
     kind: str
     windows_planned: int = 0
@@ -192,6 +183,8 @@ class JobReport:
     seconds: float = 0.0
     load_ids: list[str] = field(default_factory=list)
     range: Window | None = None
+    windows_settled: int = 0
+    """Provisional windows read again once old enough (sync)."""
 
     def summary(self) -> str:
         rate = self.events / self.seconds if self.seconds else 0.0
@@ -246,10 +239,47 @@ def _is_destination_unreachable(exc: BaseException) -> bool:
     return find_cause(exc, lambda e: isinstance(e, unreachable)) is not None
 
 
-def _settled_coverage(pipeline: dlt.Pipeline, types: tuple[str, ...]) -> list[Window]:
-    """What the ledger covers once any interrupted run's package is finished (or dropped)."""
+def _readings(pipeline: dlt.Pipeline) -> list[ledger.Reading]:
+    """What the ledger holds once any interrupted run's package is finished (or dropped)."""
     finish_pending(pipeline)
-    return ledger.covered(pipeline, types)
+    return ledger.readings(pipeline)
+
+
+def _admin_logs_coverage(readings: list[ledger.Reading], types: tuple[str, ...]) -> list[Window]:
+    wanted = ",".join(types)
+    return merge_intervals(
+        (r.window.start, r.window.end)
+        for r in readings
+        if r.lane == ADMIN_LOGS and r.event_types in ("", wanted)
+    )
+
+
+def _reading(
+    pipeline: dlt.Pipeline,
+    kind: str,
+    types: tuple[str, ...],
+    readings: list[ledger.Reading],
+    on_window: WindowCallback | None,
+    settle_windows: frozenset[Window] = frozenset(),
+) -> WindowReading:
+    """How this job reads: a window no lane has read before cannot hold loaded rows, so only the
+    others ask the warehouse for the ids it already has (which the reading then skips)."""
+    read_before = merge_intervals((r.window.start, r.window.end) for r in readings)
+    live = merge_intervals((r.window.start, r.window.end) for r in readings if r.lane == ADMIN_LOGS_STREAMING)
+
+    def known_ids(window: Window) -> set[str]:
+        if not any(r.start < window.end and window.start < r.end for r in read_before):
+            return set()
+        return ledger.event_ids_between(pipeline, window.start, window.end)
+
+    return WindowReading(
+        kind,
+        types,
+        known_ids=known_ids,
+        live_coverage=live,
+        settle_windows=settle_windows,
+        on_window=on_window,
+    )
 
 
 def backfill(
@@ -272,15 +302,15 @@ def backfill(
     first, last = clamp_range(
         parse_when(start, now=now, name="--start"), parse_when(end, now=now, name="--end"), now=now
     )
-    covered = _settled_coverage(pipeline, types)
+    readings = _readings(pipeline)
+    covered = _admin_logs_coverage(readings, types)
     planned = plan_windows(first, last, window_size)
     todo = [w for w in planned if not is_covered(w, covered)]
     report = JobReport("backfill", len(planned), len(planned) - len(todo), range=Window(first, last))
     if on_plan:
         on_plan(len(planned), report.windows_skipped)
-    _load_windows(
-        pipeline, todo, types, "backfill", api, (windows_per_run, events_per_run), report, on_window
-    )
+    reading = _reading(pipeline, "backfill", types, readings, on_window)
+    _load_windows(pipeline, todo, reading, api, (windows_per_run, events_per_run), report)
     return report
 
 
@@ -295,39 +325,72 @@ def sync(
     windows_per_run: int = DEFAULT_WINDOWS_PER_RUN,
     events_per_run: int = DEFAULT_EVENTS_PER_RUN,
     first_sync_lookback: timedelta = DEFAULT_FIRST_SYNC_LOOKBACK,
+    settle_age: timedelta = DEFAULT_SETTLE_AGE,
     now: datetime | None = None,
     on_window: WindowCallback | None = None,
     on_plan: Callable[[int, int], None] | None = None,
 ) -> JobReport:
-    """Read from (high-water mark − overlap) to (now − lag); merge makes the re-read harmless."""
+    """Read from (high-water mark − overlap) to (now − lag), and first the provisional windows that
+    are now older than `settle_age` (the sweep: events that arrived late, and the ones the live
+    lane missed). Re-reads skip the rows already loaded, so they are cheap and never double."""
     now = now or datetime.now(UTC)
     types = normalize_event_types(event_types)
-    covered = _settled_coverage(pipeline, types)
+    readings = _readings(pipeline)
+    covered = _admin_logs_coverage(readings, types)
     high_water = covered[-1].end if covered else None
     start = high_water - overlap if high_water else now - first_sync_lookback
     end = now - lag
     report = JobReport("sync")
-    if start >= end:
+    fresh: list[Window] = []
+    if start < end:
+        first, last = clamp_range(start, end, now=now)
+        fresh = plan_windows(first, last, window_size)
+        report.range = Window(first, last)
+    settle = _due_for_settling(readings, types, settle_age, now, before=fresh[0].start if fresh else end)
+    windows = settle + fresh
+    report.windows_planned, report.windows_settled = len(windows), len(settle)
+    if not windows:
         log.info("nothing to sync: the warehouse is current to %s", high_water)
         return report
-    first, last = clamp_range(start, end, now=now)
-    windows = plan_windows(first, last, window_size)
-    report.windows_planned, report.range = len(windows), Window(first, last)
     if on_plan:
         on_plan(len(windows), 0)
-    _load_windows(pipeline, windows, types, "sync", api, (windows_per_run, events_per_run), report, on_window)
+    reading = _reading(pipeline, "sync", types, readings, on_window, frozenset(settle))
+    _load_windows(pipeline, windows, reading, api, (windows_per_run, events_per_run), report)
     return report
+
+
+def _due_for_settling(
+    readings: list[ledger.Reading],
+    types: tuple[str, ...],
+    settle_age: timedelta,
+    now: datetime,
+    *,
+    before: datetime,
+) -> list[Window]:
+    """Provisional ranges (read by any lane, not yet by admin_logs `settle_age` after their end)
+    whose end is now older than `settle_age`, cut to Box's retention and to before `before` (from
+    there on, this sync reads anyway), one window per day at most."""
+    provisional = ledger.settlement_of(readings, types, settle_age).provisional
+    cutoff = min(now - settle_age, before)
+    due: list[Window] = []
+    for part in provisional:
+        if part.start >= cutoff:
+            continue
+        try:
+            first, last = clamp_range(part.start, min(part.end, cutoff), now=now)
+        except ConfigurationError:  # wholly beyond Box's retention: nothing left to read
+            continue
+        due.extend(plan_windows(first, last, DEFAULT_WINDOW))
+    return due
 
 
 def _load_windows(
     pipeline: dlt.Pipeline,
     windows: list[Window],
-    types: tuple[str, ...],
-    kind: str,
+    reading: WindowReading,
     api: ApiOptions | None,
     checkpoint_size: tuple[int, int],
     report: JobReport,
-    on_window: WindowCallback | None,
 ) -> None:
     """One dlt run per checkpoint (at most `checkpoint_size` = (windows, events)): each run commits its
     events and ledger rows together. The report counts what is committed, checkpoint by checkpoint,
@@ -336,24 +399,34 @@ def _load_windows(
     fetched = {"windows": 0, "events": 0}
     """Read from Box but not committed yet: the current checkpoint's share."""
 
+    on_window = reading.on_window
+
     def window_done(done: WindowDone) -> None:
         fetched["windows"] += 1
         fetched["events"] += done.events
         if on_window:
             on_window(done)
 
-    kwargs = (api or ApiOptions()).source_kwargs()
+    reading.on_window = window_done
     max_windows, max_events = checkpoint_size
     _check_at_least_one(windows_per_run=max_windows, events_per_run=max_events)
-    plan = FetchPlan(windows, max_events=max_events, max_windows=max(1, max_windows))
+    if not windows:
+        return
+    config = (api or ApiOptions()).resolve()
+    fetcher = WindowFetcher(
+        open_client(config),
+        windows,
+        max_events=max_events,
+        max_windows=max(1, max_windows),
+        event_types=reading.event_types,
+        concurrency=config.concurrency,
+    )
     try:
         index = 0
-        while plan.has_checkpoint(index):
+        while fetcher.has_checkpoint(index):
             stopping.check()
             with _one_line_errors():
-                source = box_events(
-                    event_types=types, kind=kind, on_window=window_done, plan=plan, checkpoint=index, **kwargs
-                )
+                source = lane_load(checkpoint_items(fetcher, index, reading))
                 info = pipeline.run(source, loader_file_format="parquet")
             report.runs += 1
             report.load_ids.extend(info.loads_ids)
@@ -368,7 +441,7 @@ def _load_windows(
         report.seconds = time.monotonic() - started
         raise JobInterrupted(report, interrupt) from None
     finally:
-        plan.close()
+        fetcher.close()
     report.seconds = time.monotonic() - started
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from transforms.catalog import SQL_DIR
+from pipelines.box_events.event_types import SQL_DIR
 
 EVENT_TYPE_SCHEMA_SUFFIX = "_by_event_type"
 """The per-type views live in `<dataset>_by_event_type` (see models/audit/audit_event_types.sql)."""

@@ -32,8 +32,8 @@ from typing import Any
 
 import dlt
 
+from pipelines.box_events.event_types import SQL_DIR
 from pipelines.box_events.exceptions import BoxEventsError, ConfigurationError
-from transforms.catalog import SQL_DIR
 from transforms.company import infer_company_domains, inference_sql
 from transforms.report import ModelRun, TransformReport
 from transforms.tuning import Tuning

@@ -7,108 +7,57 @@ happens once, not once per thread. No secret or token ever reaches a log line or
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
 from collections.abc import Generator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import jwt
 from cryptography.hazmat.primitives import serialization
-from dlt.common.configuration import configspec
 from dlt.common.configuration.specs import CredentialsConfiguration
-from dlt.common.typing import TSecretStrValue
 
+from .config import (
+    BoxClientCredentials,
+    BoxDeveloperToken,
+    BoxJwtCredentials,
+    BoxJwtFileCredentials,
+    load_jwt_app_config,
+)
 from .exceptions import BoxAuthError, ConfigurationError
 from .ratelimit import RateLimiter
 from .retries import RequestStats, RetryPolicy, send_with_retries
 from .settings import CONNECT_TIMEOUT_S, READ_TIMEOUT_S, TOKEN_REFRESH_MARGIN_S, TOKEN_REFRESH_MARGIN_SHARE
 
-ENV_PREFIX = "SOURCES__BOX_EVENTS__CREDENTIALS__"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 JWT_LIFETIME_S = 45
 """Box accepts an assertion that expires at most 60 s ahead."""
 
 
-@configspec
-class BoxCredentials(CredentialsConfiguration):
-    """Credentials for one of three flows; the first complete one wins:
-    JWT (`jwt_config_file` or `jwt_config`: Box's app config JSON), Client Credentials Grant
-    (`client_id`, `client_secret`, `enterprise_id`), or a `developer_token` (60 minutes, no refresh)."""
-
-    client_id: str | None = None
-    client_secret: TSecretStrValue | None = None
-    enterprise_id: str | None = None
-    developer_token: TSecretStrValue | None = None
-    jwt_config_file: str | None = None
-    jwt_config: TSecretStrValue | None = None
-
-
 def make_auth(
-    credentials: BoxCredentials | dict[str, Any],
+    credentials: CredentialsConfiguration,
     token_url: str,
     policy: RetryPolicy,
     limiter: RateLimiter | None = None,
 ) -> httpx.Auth:
-    """Pick the flow the credentials describe, or explain in one line what is missing.
+    """The `httpx.Auth` of the flow whose spec dlt resolved (see `config.TBoxCredentials`).
 
     Token requests take their slot from `limiter` (the client's) like every other call to Box."""
-    creds = _as_credentials(credentials)
-    if creds.jwt_config or creds.jwt_config_file:
-        return JWTAuth(_load_app_config(creds), token_url, policy, limiter)
-    if creds.client_id and creds.client_secret and creds.enterprise_id:
+    if isinstance(credentials, BoxJwtFileCredentials | BoxJwtCredentials):
+        return JWTAuth(load_jwt_app_config(credentials), token_url, policy, limiter)
+    if isinstance(credentials, BoxClientCredentials):
         return ClientCredentialsAuth(
-            creds.client_id, creds.client_secret, creds.enterprise_id, token_url, policy, limiter
+            credentials.client_id,
+            credentials.client_secret,
+            credentials.enterprise_id,
+            token_url,
+            policy,
+            limiter,
         )
-    if creds.developer_token:
-        return DeveloperTokenAuth(creds.developer_token)
-    given = [n for n in ("client_id", "client_secret", "enterprise_id") if getattr(creds, n)]
-    hint = f" (only {', '.join(given)} given)" if given else ""
-    raise ConfigurationError(
-        f"no complete Box credentials{hint}: set {ENV_PREFIX}CLIENT_ID, __CLIENT_SECRET and "
-        f"__ENTERPRISE_ID (or __DEVELOPER_TOKEN, or __JWT_CONFIG_FILE) or the same keys under "
-        "[sources.box_events.credentials] in .dlt/secrets.toml"
-    )
-
-
-def _as_credentials(credentials: BoxCredentials | dict[str, Any]) -> BoxCredentials:
-    if isinstance(credentials, BoxCredentials):
-        return credentials
-    creds = BoxCredentials()
-    for key, value in credentials.items():
-        if key not in BoxCredentials.__annotations__:
-            raise ConfigurationError(f"unknown credentials key {key!r}")
-        setattr(creds, key, value)
-    return creds
-
-
-def _load_app_config(creds: BoxCredentials) -> dict[str, Any]:
-    try:
-        text = creds.jwt_config or Path(creds.jwt_config_file).read_text()
-        config = json.loads(text)
-        settings = config["boxAppSettings"]
-        auth = settings["appAuth"]
-        return {
-            "client_id": settings["clientID"],
-            "client_secret": settings["clientSecret"],
-            "key_id": auth["publicKeyID"],
-            "private_key": auth["privateKey"],
-            "passphrase": auth.get("passphrase") or None,
-            "enterprise_id": str(config.get("enterpriseID") or creds.enterprise_id or ""),
-        }
-    except OSError as exc:
-        raise ConfigurationError(
-            f"cannot read the JWT app config file {creds.jwt_config_file!r}: {exc.strerror}"
-        ) from None
-    except (ValueError, KeyError, TypeError):
-        raise ConfigurationError(
-            "the JWT app config is not Box's app config JSON (boxAppSettings.clientID, "
-            "clientSecret, appAuth.publicKeyID/privateKey/passphrase, enterpriseID): download it "
-            "again from the Box Developer Console"
-        ) from None
+    if isinstance(credentials, BoxDeveloperToken):
+        return DeveloperTokenAuth(credentials.developer_token)
+    raise TypeError(f"not a Box credentials spec: {type(credentials).__name__}")
 
 
 class DeveloperTokenAuth(httpx.Auth):

@@ -18,15 +18,17 @@ import orjson
 import pyarrow as pa
 
 from .arrow_pages import decode_page, events_to_table, json_kind
+from .auth import make_auth
+from .config import BoxApiConfiguration
 from .exceptions import BoxPermissionError, BoxRequestError, BoxResponseError
 from .ratelimit import RateLimiter
 from .retries import RETRYABLE_WITH_FRESH_TOKEN, RequestStats, RetryPolicy, send_with_retries
 from .settings import (
+    ADMIN_LOGS,
     BOUNDARY_SLACK,
     CONNECT_TIMEOUT_S,
     PAGE_LIMIT,
     READ_TIMEOUT_S,
-    STREAM_TYPE,
 )
 from .windows import Window, format_box_time
 
@@ -81,8 +83,23 @@ def _preview(body: bytes) -> str:
     return f"it starts {text!r}" if text else "it is empty"
 
 
+def open_client(api: BoxApiConfiguration, *, as_user: str | None = None) -> BoxEventsClient:
+    """The client a job uses for all its requests: one rate limiter and retry policy, shared by
+    the token requests too; `as_user` reads another user's stream (Box's `As-User` header)."""
+    policy = RetryPolicy(max_attempts=api.max_attempts, max_wait_s=api.max_retry_wait_s)
+    limiter = RateLimiter(api.requests_per_minute)
+    return BoxEventsClient(
+        api.api_base_url,
+        make_auth(api.credentials, api.token_url, policy, limiter),
+        limiter=limiter,
+        stats=RequestStats(),
+        policy=policy,
+        as_user=as_user,
+    )
+
+
 class BoxEventsClient:
-    """Fetches admin_logs pages under a shared rate limiter and retry policy."""
+    """Fetches event pages under a shared rate limiter and retry policy."""
 
     def __init__(
         self,
@@ -93,6 +110,7 @@ class BoxEventsClient:
         stats: RequestStats,
         policy: RetryPolicy,
         page_limit: int = PAGE_LIMIT,
+        as_user: str | None = None,
     ) -> None:
         self.api_base_url = str(httpx.URL(api_base_url.rstrip("/")).copy_with(username=None, password=None))
         """Where the events came from (recorded in `sync_runs`); never with credentials in it."""
@@ -102,8 +120,10 @@ class BoxEventsClient:
         self.stats = stats
         self.policy = policy
         self.page_limit = page_limit
+        self.as_user = as_user
         self._http = httpx.Client(
             auth=auth,
+            headers={"As-User": as_user} if as_user else None,
             timeout=httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
             limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
         )
@@ -135,7 +155,38 @@ class BoxEventsClient:
         if response.status_code == 200:
             self.limiter.succeeded()
             return parse_page(response.content)
-        raise _request_error(response)
+        raise _request_error(response, self.as_user)
+
+    def position_pages(self, stream_type: str, position: str, limit: int = PAGE_LIMIT) -> Iterator[Page]:
+        """The pages of a position-read stream (admin_logs_streaming, a user stream) from `position`
+        until an empty page: each page's `next_position` is where the next read starts."""
+        seen_positions: set[str] = set()
+        while True:
+            try:
+                page = self.get_page(
+                    {"stream_type": stream_type, "limit": str(limit), "stream_position": position}
+                )
+                if not page.events.num_rows:
+                    return
+                if page.next_position == position or page.next_position in seen_positions:
+                    raise BoxResponseError(
+                        f"next_stream_position {page.next_position} does not advance while pages keep coming"
+                    )
+            except BoxResponseError as exc:
+                raise BoxResponseError(
+                    f"Box sent an unusable page (GET {self.events_url_path}?stream_type={stream_type}, "
+                    f"stream_position {position}): {exc}; nothing of it was loaded and the stored "
+                    "position is unchanged; run the same command again, and report it to Box if it persists"
+                ) from None
+            seen_positions.add(page.next_position)
+            yield page
+            position = page.next_position
+
+    def latest_position(self, stream_type: str) -> str:
+        """`stream_position=now`: where a stream started now begins."""
+        return self.get_page(
+            {"stream_type": stream_type, "stream_position": "now", "limit": "1"}
+        ).next_position
 
     def window_pages(self, window: Window, event_types: Sequence[str] = ()) -> Iterator[Page]:
         """Every page of one window, in order, until the empty terminal page.
@@ -143,7 +194,7 @@ class BoxEventsClient:
         The window asks for one second more on the left (`BOUNDARY_SLACK`); the caller keeps only
         rows in `[start, end)`, which is exact whichever way Box treats the boundaries."""
         params = {
-            "stream_type": STREAM_TYPE,
+            "stream_type": ADMIN_LOGS,
             "limit": str(self.page_limit),
             "created_after": format_box_time(window.start - BOUNDARY_SLACK),
             "created_before": format_box_time(window.end),
@@ -173,9 +224,18 @@ class BoxEventsClient:
             position = page.next_position
 
 
-def _request_error(response: httpx.Response) -> Exception:
+def _request_error(response: httpx.Response, as_user: str | None = None) -> Exception:
     """A one-line error for a non-retryable answer, with Box's own message where it has one."""
     message, code = _box_message(response)
+    if response.status_code == 403 and as_user:
+        return BoxPermissionError(
+            f"Box refused to read user {as_user}'s events as that user ({code or 'HTTP 403'}): the app "
+            "needs 'Perform actions as users' (Developer Console > Configuration > Advanced Features, "
+            "then reauthorize it in the Admin Console), the caller must be an admin or co-admin, and "
+            "service accounts cannot be read as users"
+        )
+    if response.status_code == 404 and as_user:
+        return BoxRequestError(f"Box knows no user {as_user} to read as (--as-user): check the user id", 404)
     if response.status_code == 403:
         return BoxPermissionError(
             f"Box refused access to the enterprise events ({code or 'HTTP 403'}): the app needs the "

@@ -41,6 +41,14 @@ class WindowDone:
 
 
 @dataclass(frozen=True)
+class WindowBatch:
+    """Rows of one window (already cut to it and free of this checkpoint's repeats)."""
+
+    window: Window
+    events: pa.Table
+
+
+@dataclass(frozen=True)
 class RunCounters:
     requests: int
     retries: int
@@ -86,7 +94,7 @@ class _Closed:
     windows: int
 
 
-_Item = pa.Table | WindowDone | _Failed | _Closed
+_Item = WindowBatch | WindowDone | _Failed | _Closed
 
 
 class _Checkpoint:
@@ -98,7 +106,7 @@ class _Checkpoint:
 
 class WindowFetcher:
     """Fetches windows in background threads and deals them into checkpoints; `checkpoint(i)` yields
-    checkpoint i's Arrow batches and WindowDone records. Owns the client: `close()` stops the threads
+    checkpoint i's batches and WindowDone records. Owns the client: `close()` stops the threads
     and closes it."""
 
     def __init__(
@@ -140,7 +148,7 @@ class WindowFetcher:
             self._changed.wait_for(lambda: len(self._checkpoints) > index or self._dealt_all)
             return len(self._checkpoints) > index
 
-    def checkpoint(self, index: int) -> Iterator[pa.Table | WindowDone]:
+    def checkpoint(self, index: int) -> Iterator[WindowBatch | WindowDone]:
         """Checkpoint `index`'s items until all its windows are done; re-raises a worker's error."""
         if not self.has_checkpoint(index):
             return
@@ -265,5 +273,5 @@ class WindowFetcher:
             return 0
         table = checkpoint.first_sightings(within(pa.concat_tables(batch), window.start, window.end))
         if table.num_rows:
-            self._put(checkpoint.items, table)
+            self._put(checkpoint.items, WindowBatch(window, table))
         return table.num_rows

@@ -15,8 +15,8 @@ from typing import Any
 import dlt
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
-from .settings import EVENTS_TABLE, LEDGER_TABLE, LOADS_TABLE, RUNS_TABLE
-from .windows import Window, merge_intervals
+from .settings import ADMIN_LOGS, EVENTS_TABLE, LEDGER_TABLE, LOADS_TABLE, RUNS_TABLE
+from .windows import Window, gaps, merge_intervals
 
 
 def query(pipeline: dlt.Pipeline, sql_template: str, table: str) -> list[tuple[Any, ...]]:
@@ -47,7 +47,7 @@ def as_utc(value: Any) -> datetime:
 
 
 COMPLETED_LEDGER = (
-    "SELECT l.window_start, l.window_end, l.event_types FROM {table} AS l "
+    "SELECT l.window_start, l.window_end, l.event_types, l.completed_at, {lane} FROM {table} AS l "
     "JOIN {loads} AS d ON d.load_id = l._dlt_load_id WHERE d.status = 0"
 )
 """Ledger rows whose load package completed. A ledger job can land before the merge of the same
@@ -55,14 +55,92 @@ package's events; if that merge then fails and the package is aborted, dlt never
 `_dlt_loads`, so the window it names is not covered and will be read again."""
 
 
-def covered(pipeline: dlt.Pipeline, event_types: Sequence[str] = ()) -> list[Window]:
+@dataclass(frozen=True)
+class Reading:
+    """One completed reading of a range by a lane (a ledger row whose load completed)."""
+
+    window: Window
+    event_types: str
+    completed_at: datetime | None
+    lane: str
+    """Rows written before lanes existed were all admin_logs readings."""
+
+    def settled(self, settle_age: timedelta) -> bool:
+        """Read by admin_logs at least `settle_age` after the range ended: nothing more will come."""
+        return (
+            self.lane == ADMIN_LOGS
+            and self.completed_at is not None
+            and self.completed_at >= self.window.end + settle_age
+        )
+
+
+def readings(pipeline: dlt.Pipeline) -> list[Reading]:
+    """Every completed reading the ledger holds (any lane, any filter)."""
+    try:
+        rows = query(pipeline, COMPLETED_LEDGER.replace("{lane}", "l.lane"), LEDGER_TABLE)
+    except Exception as exc:  # a ledger from before lanes has no lane column until the next load
+        if "lane" not in str(exc):
+            raise
+        rows = query(pipeline, COMPLETED_LEDGER.replace("{lane}", "NULL"), LEDGER_TABLE)
+    return [
+        Reading(
+            Window(as_utc(start), as_utc(end)),
+            str(types or ""),
+            as_utc(done) if done is not None else None,
+            str(lane or ADMIN_LOGS),
+        )
+        for start, end, types, done, lane in rows
+    ]
+
+
+def _applies(reading: Reading, event_types: Sequence[str]) -> bool:
+    return reading.event_types in ("", ",".join(event_types))
+
+
+def covered(
+    pipeline: dlt.Pipeline, event_types: Sequence[str] = (), *, lane: str | None = ADMIN_LOGS
+) -> list[Window]:
     """Merged ranges the ledger vouches for: windows read for all types, or for exactly this filter,
-    counted only when the load that carried them completed."""
-    wanted = ",".join(event_types)
-    rows = query(pipeline, COMPLETED_LEDGER, LEDGER_TABLE)
-    return merge_intervals(
-        (as_utc(start), as_utc(end)) for start, end, types in rows if types in ("", wanted)
-    )
+    by `lane` (None: any lane), counted only when the load that carried them completed."""
+    return _merged(r for r in readings(pipeline) if _applies(r, event_types) and lane in (None, r.lane))
+
+
+def _merged(chosen: Any) -> list[Window]:
+    return merge_intervals((r.window.start, r.window.end) for r in chosen)
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """The ledger's ranges for one filter, split by whether more events may still arrive."""
+
+    settled: list[Window]
+    provisional: list[Window]
+    """Read, but not yet by admin_logs `settle_age` after their end."""
+
+
+def settlement(pipeline: dlt.Pipeline, event_types: Sequence[str], settle_age: timedelta) -> Settlement:
+    return settlement_of(readings(pipeline), event_types, settle_age)
+
+
+def settlement_of(
+    all_readings: list[Reading], event_types: Sequence[str], settle_age: timedelta
+) -> Settlement:
+    chosen = [r for r in all_readings if _applies(r, event_types)]
+    settled = _merged(r for r in chosen if r.settled(settle_age))
+    provisional = [hole for w in _merged(chosen) for hole in gaps(w.start, w.end, settled)]
+    return Settlement(settled, provisional)
+
+
+def event_ids_between(pipeline: dlt.Pipeline, start: datetime, end: datetime) -> set[str]:
+    """The ids already loaded with `created_at` in `[start, end)`."""
+    try:
+        with pipeline.sql_client() as client:
+            table = client.make_qualified_table_name(EVENTS_TABLE)
+            sql = f"SELECT event_id FROM {table} WHERE created_at >= %s AND created_at < %s"
+            with client.execute_query(sql, start, end) as cursor:
+                return {row[0] for row in cursor.fetchall()}
+    except DatabaseUndefinedRelation:
+        return set()
 
 
 @dataclass(frozen=True)
@@ -135,8 +213,7 @@ def newest_event(pipeline: dlt.Pipeline) -> datetime | None:
 def event_type_filters(pipeline: dlt.Pipeline) -> list[str]:
     """The `--event-types` filters (comma lists) the ledger holds completed windows for, sorted;
     windows read for all types (filter "") are not listed."""
-    rows = query(pipeline, f"SELECT DISTINCT event_types FROM ({COMPLETED_LEDGER}) AS c", LEDGER_TABLE)
-    return sorted(str(types) for (types,) in rows if types)
+    return sorted({r.event_types for r in readings(pipeline) if r.event_types})
 
 
 def api_sources(pipeline: dlt.Pipeline) -> set[str | None]:

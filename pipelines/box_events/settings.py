@@ -7,11 +7,21 @@ from datetime import timedelta
 DEFAULT_API_BASE_URL = "https://api.box.com/2.0"
 DEFAULT_TOKEN_URL = "https://api.box.com/oauth2/token"
 
-STREAM_TYPE = "admin_logs"
+ADMIN_LOGS = "admin_logs"
+"""The complete, chronological enterprise lane (one year), read in time windows."""
+ADMIN_LOGS_STREAMING = "admin_logs_streaming"
+"""The live enterprise lane (14 days): at least once, out of order, read from a position."""
+USER_STREAM_TYPES = ("all", "changes", "sync")
+LANES = (ADMIN_LOGS, ADMIN_LOGS_STREAMING, "user_stream")
 PAGE_LIMIT = 500
-"""Box's maximum page size for admin_logs."""
+"""Box's maximum page size for admin_logs and admin_logs_streaming."""
+USER_PAGE_LIMIT = 800
+"""User streams accept larger pages."""
 
 ADMIN_LOGS_RETENTION = timedelta(days=365)
+STREAMING_RETENTION = timedelta(days=14)
+USER_STREAM_RETENTION = {"all": timedelta(days=21), "changes": timedelta(days=21), "sync": timedelta(days=31)}
+"""How long Box keeps a stream; a stored position older than this has a gap behind it."""
 RETENTION_SAFETY_MARGIN = timedelta(minutes=10)
 """A window is requested a little after it is planned; stay clear of the 365-day edge."""
 
@@ -26,6 +36,22 @@ DEFAULT_LAG = timedelta(minutes=2)
 """A sync reads up to now minus this lag: the newest minutes are still filling in."""
 DEFAULT_FIRST_SYNC_LOOKBACK = timedelta(days=1)
 """A sync with no history yet starts this far back (run `backfill` for more)."""
+
+DEFAULT_SETTLE_AGE = timedelta(hours=24)
+"""A window read sooner than this after its end is provisional: `sync` reads it again once it is
+this old (Box's admin_logs can be late by hours), counts what arrived late, and marks it settled."""
+
+STREAMING_BUFFER = timedelta(seconds=12)
+"""Box holds new events about this long before the streaming lane shows them."""
+DEFAULT_STREAM_INTERVAL = timedelta(seconds=10)
+"""`stream --follow` polls this often while events keep coming."""
+MAX_STREAM_INTERVAL = timedelta(minutes=2)
+"""Each empty poll doubles the interval up to this: an idle enterprise costs 30 calls an hour."""
+STREAM_COUNTERS_EVERY = timedelta(minutes=10)
+"""Idle polls load nothing; their API calls are written to `sync_runs` at least this often."""
+DEFAULT_STREAM_START = "now"
+BUDGET_WARNING_SHARE = 0.8
+"""`status` warns once this share of `monthly_call_budget` is used."""
 
 DEFAULT_REQUESTS_PER_MINUTE = 900
 """Box allows about 1,000 calls a minute per user; stay safely under it."""
@@ -56,6 +82,8 @@ DATASET_NAME = "box_events"
 EVENTS_TABLE = "admin_logs"
 LEDGER_TABLE = "window_ledger"
 RUNS_TABLE = "sync_runs"
+POSITIONS_TABLE = "stream_positions"
+USER_EVENTS_TABLE = "user_events"
 LOADS_TABLE = "_dlt_loads"
 """dlt's record of completed loads (status 0): the ledger counts only rows whose load is here."""
 

@@ -85,7 +85,6 @@ def test_an_unfinishable_interrupted_package_is_dropped_and_its_windows_read_aga
     from box_emulator import ManualClock
     from pipelines import jobs
     from pipelines.box_events import box_events
-    from pipelines.box_events.windows import Window
     from tests.conftest import MIDNIGHT, NOW, api_for
 
     day = timedelta(days=1)
@@ -95,7 +94,13 @@ def test_an_unfinishable_interrupted_package_is_dropped_and_its_windows_read_aga
         jobs.backfill(pipeline, start=MIDNIGHT - 4 * day, end=MIDNIGHT - 2 * day, api=api, now=NOW)
         # an interrupted run: extracted, never loaded, and its events file cut short mid-write
         pipeline.extract(
-            box_events(windows=[Window(MIDNIGHT - 2 * day, MIDNIGHT - day)], **api.source_kwargs())
+            box_events(
+                start_date=MIDNIGHT - 2 * day,
+                end_date=MIDNIGHT - day,
+                credentials=api.credentials,
+                api_base_url=api.api_base_url,
+                token_url=api.token_url,
+            )
         )
         extracted = list(
             warehouse.pipelines_dir.glob("*/normalize/extracted/*/new_jobs/admin_logs.*.parquet")

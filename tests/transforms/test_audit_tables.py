@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from box_emulator.event_types import BOX_EVENT_TYPES, UNLISTED_EVENT_TYPES
-from transforms.catalog import UNCATEGORIZED, categories, load_catalog
+from pipelines.box_events.event_types import UNCATEGORIZED, categories, load_catalog
 from transforms.project import event_type_view
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from box_emulator.event_types import UNLISTED_EVENT_TYPES
-from transforms.catalog import (
+from pipelines.box_events.event_types import (
     CATALOG_PATH,
     COLUMNS,
     SEVERITIES,

@@ -14,10 +14,10 @@ import pytest
 from box_emulator import ManualClock
 from box_emulator.testing import running_emulator
 from pipelines import jobs
+from pipelines.box_events.event_types import load_catalog
 from tests.conftest import api_for
 from tests.transforms.pg import throwaway_postgres
 from transforms import run_transforms
-from transforms.catalog import load_catalog
 
 SAMPLES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "box_samples"
 SAMPLES = {p.stem: json.loads(p.read_text())["event"] for p in sorted(SAMPLES_DIR.glob("*.json"))}

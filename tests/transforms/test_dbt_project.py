@@ -4,7 +4,7 @@ the invariants are data tests, and every catalogued type gets its own view."""
 from __future__ import annotations
 
 from box_emulator.event_types import BOX_EVENT_TYPES, UNLISTED_EVENT_TYPES
-from transforms.catalog import SEVERITIES, UNCATEGORIZED, categories, load_catalog
+from pipelines.box_events.event_types import SEVERITIES, UNCATEGORIZED, categories, load_catalog
 from transforms.project import data_tests, event_type_view, list_models, manifest
 
 MODELS = {m.name: m for m in list_models()}

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
+from pipelines.box_events.event_types import load_catalog
 from tests.transforms.pg import throwaway_postgres
 from tests.transforms.world import SCENARIOS, World, build_world
-from transforms.catalog import load_catalog
 
 OCSF_VERSION = "1.8.0"
 CATEGORIES = {2: "Findings", 3: "Identity & Access Management", 6: "Application Activity"}
