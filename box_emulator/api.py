@@ -9,6 +9,10 @@ with an offset (an unencoded `+` arrives as a space: 400), 365-day retention (ol
 `created_after`: 400; future `created_after`: 400), `limit` default 100, max 500 (over: 400),
 chronological, no duplicates; the end of a window is an empty page whose
 `next_stream_position` equals the position sent (or `0` under `legacy_zero_position`).
+
+admin_logs_streaming follows its own schedule (about 12 s after `created_at`, some events never:
+streaming.py), at least once and out of order. The user streams (`all`, `changes`, `sync`) hold
+the caller's (or the `As-User`'s) generated events plus those a test added (user_events.py).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from box_emulator.positions import (
     decode_history,
     parse_int,
 )
+from box_emulator.user_events import AddedEvents
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
 ADMIN_STREAMS = ("admin_logs", "admin_logs_streaming")
@@ -250,6 +255,7 @@ def admin_logs_streaming(emu: Emulator, query: dict[str, str], plan: FaultPlan |
         min_created=floor,
         predicate=predicate,
         limit=_effective_limit(limit, plan),
+        lane="streaming",
     )
     blobs = [day.blobs[i] for day, i, _ in page.refs]
     end = page.end
@@ -280,15 +286,16 @@ def user_stream(
     limit = _limit(query, MAX_USER_LIMIT, strict=False)
     start = _arrival_start(query.get("stream_position"), now, floor)
     if start is None:
-        return _page(emu, [], ArrivalPos(now + 1, 0).encode()), 0
+        return _page(emu, [], emu.store.latest(now, added=emu.added).encode()), 0
     page = emu.store.arrivals(
         after=start,
         now=now,
         min_created=floor,
         predicate=user_predicate(token.user.id, stream_type),
         limit=_effective_limit(limit, plan),
+        added=emu.added,
     )
-    blobs = [orjson.dumps(to_user_event(day, i)) for day, i, _ in page.refs]
+    blobs = [user_blob(day, i) for day, i, _ in page.refs]
     return _page(emu, blobs, page.end.encode()), len(blobs)
 
 
@@ -296,13 +303,22 @@ def user_predicate(user_id: str, stream_type: str):
     """Which enterprise events belong to a user's `all` / `changes` / `sync` stream."""
     sources = _ALL_SOURCES if stream_type == "all" else _CHANGES_SOURCES
 
-    def predicate(day: DayData, i: int) -> bool:
+    def predicate(day: DayData | AddedEvents, i: int) -> bool:
+        if isinstance(day, AddedEvents):
+            return day.actors[i] == user_id and day.in_stream(i, stream_type)
         if day.actors[i] != user_id or day.types[i] not in sources:
             return False
         # `sync` only covers synced folders: a stable half of the user's changes
         return stream_type != "sync" or day.ids[i][0] in "01234567"
 
     return predicate
+
+
+def user_blob(day: DayData | AddedEvents, i: int) -> bytes:
+    """The bytes of one user-stream entry (added events are stored in that shape already)."""
+    if isinstance(day, AddedEvents):
+        return day.blobs[i]
+    return orjson.dumps(to_user_event(day, i))
 
 
 def to_user_event(day: DayData, i: int) -> dict[str, Any]:
@@ -324,11 +340,20 @@ def has_user_events_after(emu: Emulator, user_id: str, raw_pos: str | None) -> b
     if start is None:
         return False
     page = emu.store.arrivals(
-        after=start, now=now, min_created=floor, predicate=user_predicate(user_id, "all"), limit=1
+        after=start,
+        now=now,
+        min_created=floor,
+        predicate=user_predicate(user_id, "all"),
+        limit=1,
+        added=emu.added,
     )
     return bool(page.refs)
 
 
-def latest_arrival_position(emu: Emulator) -> int:
-    """The arrival position after every event that has arrived by now (`stream_position=now`)."""
-    return ArrivalPos(math.floor(emu.clock.now().timestamp()) + 1, 0).encode()
+def latest_user_position(emu: Emulator) -> int:
+    """The user streams' position after every event arrived by now (their `stream_position=now`).
+
+    It names the events of the current second one by one (not "the next second"), so an event a
+    test adds in this same second (`Emulator.add_user_event`) still comes after it.
+    """
+    return emu.store.latest(math.floor(emu.clock.now().timestamp()), added=emu.added).encode()

@@ -7,13 +7,20 @@ objects would cost more than the page itself. The routes are few enough to read 
 Routes:
   GET     /2.0/events             events (all stream types), with the profile's faults and,
                                   for admin_logs, `corrupt_answer` (see corruption.py)
-  OPTIONS /2.0/events             realtime server for long polling (user streams)
+  OPTIONS /2.0/events             realtime server for long polling (user streams); a new
+                                  channel each call
   GET     /subscribe              the long-poll URL handed out by OPTIONS
   POST    /oauth2/token           CCG, JWT bearer
   GET     /_emulator/oracle       ground truth for a window (for pipelines in a subprocess)
   GET     /_emulator/clock        {"now": iso};  POST {"set": iso} | {"advance_seconds": n}
   GET     /_emulator/stats        request/fault/token counters
   GET     /_emulator/planted      the planted incidents of the retained year
+  GET     /_emulator/users        the enterprise's users: [{"id", "login", "name", "role",
+                                  "is_admin", "service_account"}]
+  POST    /_emulator/user_events  {"user_id", "event_type"?, "at"?} -> {"event_id"}: a change in
+                                  one user's streams now (Emulator.add_user_event)
+
+`As-User: <user id>` on GET and OPTIONS /2.0/events reads that user's streams (auth.act_as).
 """
 
 from __future__ import annotations
@@ -78,7 +85,7 @@ class BoxEmulatorApp:
             elif path == "/2.0/events" and method == "OPTIONS":
                 await self._options(send, headers, request_id)
             elif path == "/subscribe" and method == "GET":
-                await self._longpoll(send, query)
+                await self._longpoll(send, receive, query)
             elif path == "/oauth2/token" and method == "POST":
                 body = await _read_body(receive)
                 await self._token(send, body, headers)
@@ -131,6 +138,8 @@ class BoxEmulatorApp:
                 else "Bad Gateway",
                 headers=extra,
             )
+        if "as-user" in headers:
+            token = emu.auth.act_as(token, headers["as-user"])
         # broken answers on purpose come after auth and faults, like a real answer would
         if self.corruption.due(query):
             answer = self.corruption.answer(query, token, plan)
@@ -171,35 +180,49 @@ class BoxEmulatorApp:
         # close the connection itself
 
     async def _options(self, send: Send, headers: dict[str, str], request_id: str) -> None:
-        token = self.emu.auth.lookup(headers.get("authorization"))
+        emu = self.emu
+        emu.count(options_requests=1)
+        token = emu.auth.lookup(headers.get("authorization"))
         if token is None:
             raise _unauthorized(bool(headers.get("authorization")))
+        if "as-user" in headers:  # the channel then belongs to that user
+            token = emu.auth.act_as(token, headers["as-user"])
         host = headers.get("host", "127.0.0.1")
-        channel = self.emu.channel_for(token.user.id)
+        channel = emu.channel_for(token.user.id)
+        cfg = emu.config
         body = {
             "chunk_size": 1,
             "entries": [
                 {
                     "type": "realtime_server",
                     "url": f"http://{host}/subscribe?channel={channel}&stream_type=all",
-                    "ttl": "10",
-                    "max_retries": "10",
-                    "retry_timeout": 610,
+                    "ttl": cfg.realtime_ttl,
+                    "max_retries": cfg.realtime_max_retries,
+                    "retry_timeout": cfg.realtime_retry_timeout,
                 }
             ],
         }
         await _respond(send, 200, orjson.dumps(body))
 
-    async def _longpoll(self, send: Send, query: dict[str, str]) -> None:
+    async def _longpoll(self, send: Send, receive: Receive, query: dict[str, str]) -> None:
         emu = self.emu
         emu.count(longpolls=1)
-        user_id = emu.channels.get(query.get("channel", ""))
+        user_id, polls = emu.poll_channel(query.get("channel", ""))
         if user_id is None:
             await _respond(send, 200, b'{"message":"reconnect"}')
             return
+        limit = emu.config.longpoll_max_retries_after
+        if limit is not None and polls > limit:
+            # UNVERIFIED shape: Box's docs only say a client that gets a max_retries error must
+            # call OPTIONS again; we answer like the other messages (200, {"message": ...})
+            await _respond(send, 200, b'{"message":"max_retries"}')
+            return
+        if emu.config.longpoll_hang:  # never answer: wait until the client gives up
+            await _until_disconnect(receive)
+            raise Dropped
         position = query.get("stream_position") or "now"
         if position == "now":
-            position = str(api.latest_arrival_position(emu))
+            position = str(api.latest_user_position(emu))
         deadline = time.monotonic() + emu.knobs.longpoll_timeout_seconds
         while True:
             if api.has_user_events_after(emu, user_id, position):
@@ -262,6 +285,38 @@ class BoxEmulatorApp:
                 for p in emu.planted()
             ]
             await _respond(send, 200, orjson.dumps(planted))
+        elif path == "/_emulator/users" and method == "GET":
+            ent = emu.enterprise
+            users = [
+                {
+                    "id": u.id,
+                    "login": u.login,
+                    "name": u.name,
+                    "role": u.role,
+                    "is_admin": u.role in ("admin", "coadmin"),
+                    "service_account": service,
+                }
+                for service, group in ((False, ent.users), (True, ent.service_accounts))
+                for u in group
+            ]
+            await _respond(send, 200, orjson.dumps(users))
+        elif path == "/_emulator/user_events" and method == "POST":
+            try:
+                command = orjson.loads(body or b"{}")
+            except orjson.JSONDecodeError:
+                raise ApiError(400, "user_events body must be JSON") from None
+            if not isinstance(command, dict) or not isinstance(command.get("user_id"), str):
+                raise ApiError(400, 'user_events body needs "user_id" (and optionally "event_type", "at")')
+            at = _lenient_dt(command["at"], "at") if command.get("at") else None
+            try:
+                event_id = emu.add_user_event(
+                    command["user_id"], str(command.get("event_type") or "ITEM_UPLOAD"), at=at
+                )
+            except KeyError:
+                raise ApiError(
+                    404, f"no user {command['user_id']!r} in the enterprise", code="not_found"
+                ) from None
+            await _respond(send, 200, orjson.dumps({"event_id": event_id}))
         else:
             raise ApiError(404, f"Not Found: {method} {path}", code="not_found")
 
@@ -316,6 +371,12 @@ def _lenient_dt(raw: str | None, name: str) -> datetime:
     if dt.tzinfo is None:
         raise ApiError(400, f"{name} needs a time zone offset")
     return dt
+
+
+async def _until_disconnect(receive: Receive) -> None:
+    """Wait until the client closes the connection (ASGI `http.disconnect`)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -245,6 +245,31 @@ class EmulatorConfig:
     # naturally (so any such window holds every type); 0 = natural rates only (noise benchmarks)
     floor_period_days: int = 10
 
+    # the live lane (admin_logs_streaming), apart from admin_logs' arrival delay (streaming.py):
+    # Box shows an event there about 12 s after it processed it, while admin_logs takes minutes
+    # to hours; each event shows `buffer + u * jitter` seconds after created_at (u from a hash
+    # of its event id). `streaming_withheld_share` of the events (by the same hash) never show
+    # on the live lane but are in admin_logs: what a pipeline's admin_logs sweep exists to catch.
+    # 0 in every profile: tests that want lost live events set it.
+    streaming_buffer_seconds: float = 12.0
+    streaming_buffer_jitter_seconds: float = 4.0
+    streaming_withheld_share: float = 0.0
+
+    # user streams and long polling (profile-independent)
+    # "perform actions as users" granted to the app: lets an admin caller read another user's
+    # stream with `As-User: <user id>` (off: every As-User request is a 403)
+    as_user_permission: bool = True
+    # what OPTIONS /events answers; Box sends ttl and max_retries as strings, retry_timeout as a
+    # number of seconds (the client's timeout for one long poll)
+    realtime_ttl: str = "10"
+    realtime_max_retries: str = "10"
+    realtime_retry_timeout: int = 610
+    # after this many long polls on one channel URL the real-time server answers
+    # {"message": "max_retries"} and the client must call OPTIONS again (None: never)
+    longpoll_max_retries_after: int | None = None
+    # the long poll never answers (until the client gives up): proves a client's retry_timeout
+    longpoll_hang: bool = False
+
     # broken answers on purpose (profile-independent, off by default): from the
     # (corrupt_after_requests + 1)-th admin_logs page on, every page is answered as `corrupt_answer`
     corrupt_answer: str | None = None
@@ -282,6 +307,12 @@ class EmulatorConfig:
             raise ValueError(
                 f"unknown corrupt_answer {self.corrupt_answer!r}; expected one of {list(CORRUPT_KINDS)}"
             )
+        if self.streaming_buffer_seconds < 0 or self.streaming_buffer_jitter_seconds < 0:
+            raise ValueError("streaming_buffer_seconds and streaming_buffer_jitter_seconds must be >= 0")
+        if not 0.0 <= self.streaming_withheld_share <= 1.0:
+            raise ValueError("streaming_withheld_share must be within [0, 1]")
+        if self.longpoll_max_retries_after is not None and self.longpoll_max_retries_after < 0:
+            raise ValueError("longpoll_max_retries_after must be >= 0 (or None: never)")
         if self.corrupt_after_requests < 0:
             raise ValueError("corrupt_after_requests must be >= 0")
         if self.replay_events is not None:

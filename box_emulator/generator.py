@@ -300,6 +300,8 @@ class DayData:
     max_arrival: int = 0
     _type_index: dict[str, list[int]] | None = None
     _arrival_keys: list[tuple[int, int, int]] | None = None
+    #: the admin_logs_streaming lane's (times, keys), built on first use by `DayStore.streaming`
+    _streaming: tuple[list[int | None], list[tuple[int, int, int]]] | None = None
     _filters: dict[frozenset[str], list[int]] = field(default_factory=dict)
 
     def __len__(self) -> int:

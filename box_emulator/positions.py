@@ -7,7 +7,10 @@ events), and an `admin_logs` position must say where to continue. Two families:
   that UTC day in `created_at` order; the position names the next event to look at.
 * arrival (`admin_logs_streaming` and user streams): ``2^61 + arrival_epoch_seconds * 2^20 + k``:
   every event that arrived before that second, plus the first `k` of that second (in
-  `(created_at, index)` order), has been consumed.
+  `(created_at, index)` order), has been consumed. Each lane counts its own arrivals: the user
+  streams the admin_logs arrival delay (then the events a test added, after the generated ones of
+  their second: user_events.py), `admin_logs_streaming` its own buffer without its withheld
+  events (streaming.py).
 
 Both stay below 2^63 for any date this emulator can represent.
 """

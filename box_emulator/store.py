@@ -2,8 +2,9 @@
 
 Why one module: the oracle must never disagree with the API, so both call the same scans over
 the same generated days with the same visibility rule (an event is visible once
-``created_at + arrival delay <= now``). The cache is a bounded LRU of generated days, so memory
-stays flat however long the history a client walks.
+``created_at + arrival delay <= now``; on the `admin_logs_streaming` lane, once its own
+streaming time has come, see streaming.py). The cache is a bounded LRU of generated days, so
+memory stays flat however long the history a client walks.
 """
 
 from __future__ import annotations
@@ -14,12 +15,17 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, Literal
 
 from box_emulator.day import ordinal_of
 from box_emulator.generator import DayData, DaySource
 from box_emulator.positions import ArrivalPos, HistoryPos
+from box_emulator.streaming import StreamingLane
+from box_emulator.user_events import AddedEvents
 
 Segment = tuple[DayData, Sequence[int]]
+#: Which arrival times an arrival-ordered scan follows (see `DayStore.arrivals`).
+Lane = Literal["arrival", "streaming"]
 
 
 @dataclass(slots=True)
@@ -37,16 +43,17 @@ class HistoryPage:
 class ArrivalPage:
     """Events found by an arrival-ordered scan, with the position after the last consumed."""
 
-    refs: list[tuple[DayData, int, ArrivalPos]]
+    refs: list[tuple[Any, int, ArrivalPos]]  # (DayData or AddedEvents, index, position after it)
     end: ArrivalPos
 
 
 class DayStore:
     """Generates days on demand and keeps the most recent `capacity` of them."""
 
-    def __init__(self, generator: DaySource, capacity: int) -> None:
+    def __init__(self, generator: DaySource, capacity: int, lane: StreamingLane | None = None) -> None:
         self.generator = generator
         self.capacity = capacity
+        self.lane = lane if lane is not None else StreamingLane()
         self._days: OrderedDict[int, DayData] = OrderedDict()
         self._lock = threading.Lock()
         self._gen_locks: dict[int, threading.Lock] = {}
@@ -129,30 +136,52 @@ class DayStore:
         return HistoryPage(segments, last)
 
     # ------------------------------------------------------------------ arrival order (streams)
+    def streaming(self, day: DayData) -> tuple[list[int | None], list[tuple[int, int, int]]]:
+        """The admin_logs_streaming lane's (times, sorted keys) of a day (see streaming.py)."""
+        hit = day._streaming
+        if hit is None:  # a race only computes the same schedule twice
+            hit = day._streaming = self.lane.schedule(day)
+        return hit
+
+    def _lane_keys(self, lane: Lane) -> tuple[Callable[[DayData], list[tuple[int, int, int]]], int]:
+        if lane == "streaming":
+            return (lambda day: self.streaming(day)[1]), self.lane.max_delay
+        return DayData.arrival_keys, self.generator.max_delay
+
     def arrivals(
         self,
         *,
         after: ArrivalPos,
         now: int,
         min_created: int,
-        predicate: Callable[[DayData, int], bool] | None,
+        predicate: Callable[[Any, int], bool] | None,
         limit: int,
+        lane: Lane = "arrival",
+        added: AddedEvents | None = None,
     ) -> ArrivalPage:
-        """Events in arrival order after `after`, arrived by `now`, created at/after `min_created`."""
-        max_delay = self.generator.max_delay
+        """Events in arrival order after `after`, arrived by `now`, created at/after `min_created`.
+
+        `lane` picks the arrival times: `arrival` (the admin_logs delay, which the user streams
+        share) or `streaming` (the live lane's buffer, without its withheld events). `added`
+        (user streams only) merges the events a test added (user_events.py); for those the
+        predicate and the refs get the `AddedEvents` in place of a day.
+        """
+        keys_of, max_delay = self._lane_keys(lane)
         first_ord = ordinal_of(max(after.arrival - max_delay - 1, min_created))
         last_ord = ordinal_of(now)
-        iters = []
+        iters: list[Iterator[tuple[tuple[int, int, int], Any, int]]] = []
         for ordinal in range(first_ord, last_ord + 1):
             day = self.day(ordinal)
-            keys = day.arrival_keys()
+            keys = keys_of(day)
             b = bisect_left(keys, (after.arrival,))
             iters.append(_day_keys(day, keys, b))
-        refs: list[tuple[DayData, int, ArrivalPos]] = []
+        if added is not None and len(added):
+            iters.append(added.keys_from(after.arrival))
+        refs: list[tuple[Any, int, ArrivalPos]] = []
         end = after
         second, count = after.arrival, after.k
         skip = after.k
-        for (arrival, created, index), day in heapq.merge(*iters, key=lambda kd: kd[0]):
+        for (arrival, created, _), day, index in heapq.merge(*iters, key=lambda kd: kd[0]):
             if arrival > now:
                 break
             if arrival == after.arrival and skip > 0:
@@ -170,12 +199,28 @@ class DayStore:
                     break
         return ArrivalPage(refs, end)
 
+    def latest(self, now: int, *, added: AddedEvents | None = None) -> ArrivalPos:
+        """The position after every event of the `arrival` lane (and `added`) arrived by `now`.
+
+        Unlike `ArrivalPos(now + 1, 0)` it names the events of second `now` one by one, so an
+        event added later in that same second still comes after it.
+        """
+        max_delay = self.generator.max_delay
+        count = 0
+        for ordinal in range(ordinal_of(now - max_delay - 1), ordinal_of(now) + 1):
+            keys = self.day(ordinal).arrival_keys()
+            count += bisect_left(keys, (now + 1,)) - bisect_left(keys, (now,))
+        if added is not None:
+            count += added.count_at(now)
+        return ArrivalPos(now, count)
+
 
 def _day_keys(
     day: DayData, keys: list[tuple[int, int, int]], begin: int
-) -> Iterator[tuple[tuple[int, int, int], DayData]]:
+) -> Iterator[tuple[tuple[int, int, int], DayData, int]]:
     for i in range(begin, len(keys)):
-        yield keys[i], day
+        key = keys[i]
+        yield key, day, key[2]
 
 
 def _take(it: Iterator[int], n: int) -> list[int]:
