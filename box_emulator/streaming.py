@@ -41,14 +41,6 @@ class StreamingLane:
         h = int.from_bytes(hashlib.blake2b(_SALT + event_id.encode(), digest_size=8).digest(), "big")
         return (h & 0xFFFFFFFF) / _SCALE, (h >> 32) / _SCALE
 
-    def withheld(self, event_id: str) -> bool:
-        """True when the lane never delivers this event."""
-        return self.withheld_share > 0 and self._draws(event_id)[1] < self.withheld_share
-
-    def delay(self, event_id: str) -> int:
-        """Seconds from `created_at` until the lane shows the event."""
-        return int(self.buffer_seconds + self._draws(event_id)[0] * self.jitter_seconds)
-
     def schedule(self, day: DayData) -> tuple[list[int | None], list[tuple[int, int, int]]]:
         """(streaming time of each event or None when withheld, the lane's sorted keys).
 
