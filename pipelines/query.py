@@ -20,6 +20,7 @@ import logging
 import math
 import re
 import sys
+import time as clock
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -189,7 +190,7 @@ def _duckdb_read_only(client: Any, sql: str) -> Iterator[Any]:
         raise ConfigurationError(
             f"no DuckDB warehouse at {path}: load one first (boxevents backfill) or pass --duckdb-path"
         )
-    connection = duckdb.connect(path, read_only=True, config=dict(credentials.global_config or {}))
+    connection = _connect_when_free(path, dict(credentials.global_config or {}))
     try:
         for extension in credentials.extensions or ():
             connection.load_extension(extension)
@@ -200,6 +201,29 @@ def _duckdb_read_only(client: Any, sql: str) -> Iterator[Any]:
         yield connection.execute(sql)
     finally:
         connection.close()
+
+
+READ_WAIT_S = 30.0
+"""DuckDB lets one process write at a time and no one read meanwhile: a read waits this long for a
+writer's load (a `stream --follow` poll, a sync checkpoint: seconds) before giving up."""
+
+
+def _connect_when_free(path: str, config: dict[str, Any]) -> Any:
+    import duckdb
+
+    deadline = clock.monotonic() + READ_WAIT_S
+    while True:
+        try:
+            return duckdb.connect(path, read_only=True, config=config)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if clock.monotonic() >= deadline:
+                raise ConfigurationError(
+                    f"another process is writing {path} and kept it for more than {READ_WAIT_S:.0f}s: "
+                    "try again when its load ends (a `stream --follow` lets go between polls)"
+                ) from None
+            clock.sleep(0.2)
 
 
 @contextmanager

@@ -66,6 +66,7 @@ POSITIONS_COLUMNS: TTableSchemaColumns = {
     "position": {"data_type": "text", "nullable": False},
     "read_at": {"data_type": "timestamp", "timezone": True, "nullable": False},
     "started_at": {"data_type": "timestamp", "timezone": True},
+    "covered_to": {"data_type": "timestamp", "timezone": True},
     "events": {"data_type": "bigint"},
     "run_id": {"data_type": "text"},
 }
