@@ -10,6 +10,7 @@ Routes:
   OPTIONS /2.0/events             realtime server for long polling (user streams); a new
                                   channel each call
   GET     /subscribe              the long-poll URL handed out by OPTIONS
+  GET     /2.0/users/me           the token's user (or the As-User's) as a user mini
   POST    /oauth2/token           CCG, JWT bearer
   GET     /_emulator/oracle       ground truth for a window (for pipelines in a subprocess)
   GET     /_emulator/clock        {"now": iso};  POST {"set": iso} | {"advance_seconds": n}
@@ -84,6 +85,8 @@ class BoxEmulatorApp:
                 await self._events(scope, send, query, headers, request_id)
             elif path == "/2.0/events" and method == "OPTIONS":
                 await self._options(send, headers, request_id)
+            elif path == "/2.0/users/me" and method == "GET":
+                await self._me(send, headers)
             elif path == "/subscribe" and method == "GET":
                 await self._longpoll(send, receive, query)
             elif path == "/oauth2/token" and method == "POST":
@@ -203,6 +206,14 @@ class BoxEmulatorApp:
             ],
         }
         await _respond(send, 200, orjson.dumps(body))
+
+    async def _me(self, send: Send, headers: dict[str, str]) -> None:
+        token = self.emu.auth.lookup(headers.get("authorization"))
+        if token is None:
+            raise _unauthorized(bool(headers.get("authorization")))
+        if "as-user" in headers:
+            token = self.emu.auth.act_as(token, headers["as-user"])
+        await _respond(send, 200, orjson.dumps(token.user.mini))
 
     async def _longpoll(self, send: Send, receive: Receive, query: dict[str, str]) -> None:
         emu = self.emu
