@@ -31,8 +31,10 @@ from .box_events.settings import (
     DEFAULT_LAG,
     DEFAULT_OVERLAP,
     DEFAULT_REQUESTS_PER_MINUTE,
+    DEFAULT_STREAM_INTERVAL,
     DEFAULT_WINDOW,
     DEFAULT_WINDOWS_PER_RUN,
+    MAX_STREAM_INTERVAL,
 )
 from .box_events.windows import duration_text, parse_duration
 from .query import DEFAULT_TABLE_LIMIT, OutputFormat
@@ -48,6 +50,9 @@ app = typer.Typer(
 
 
 WINDOW_TEXT, OVERLAP_TEXT, LAG_TEXT = map(duration_text, (DEFAULT_WINDOW, DEFAULT_OVERLAP, DEFAULT_LAG))
+STREAM_INTERVAL_TEXT, MAX_STREAM_INTERVAL_TEXT = map(
+    duration_text, (DEFAULT_STREAM_INTERVAL, MAX_STREAM_INTERVAL)
+)
 
 
 @dataclass
@@ -361,6 +366,60 @@ def sync(
         typer.echo(report.summary())
         if not no_transform:
             _transform(pipeline, company_domains=company_domain)
+
+
+@app.command()
+def stream(
+    follow: Annotated[
+        bool, typer.Option("--follow", help="Keep polling until stopped (Ctrl-C, SIGTERM).")
+    ] = False,
+    interval: Annotated[
+        str,
+        typer.Option(help="Poll this often while events come; each empty poll doubles it."),
+    ] = STREAM_INTERVAL_TEXT,
+    max_interval: Annotated[str, typer.Option(help="The longest wait between polls when idle.")] = (
+        MAX_STREAM_INTERVAL_TEXT
+    ),
+    start_from: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="Start (or restart) here: now, or a duration up to 14d (Box keeps this lane 14 days). "
+            "Default: resume from the stored position, or now the first time.",
+        ),
+    ] = None,
+    destination: Destination = "duckdb",
+    duckdb_path: DuckdbPath = None,
+    dataset: Dataset = DATASET_NAME,
+    pipelines_dir: PipelinesDir = None,
+    requests_per_minute: Rpm = None,
+    events_per_run: EventsPerRun = DEFAULT_EVENTS_PER_RUN,
+) -> None:
+    """The live lane (admin_logs_streaming): read until caught up, or follow it.
+
+    Events merge into admin_logs by event_id; each poll takes the warehouse lock only while it
+    loads, so queries and `sync --wait` run in between. Run the transforms with `sync`.
+
+    Example: boxevents stream --follow --interval 10s
+    """
+    from .stream import stream as follow_stream
+    from .warehouse import Warehouse, command_line, write_lock
+
+    with user_errors():
+        warehouse = Warehouse.resolve(destination, dataset, duckdb_path)
+        warehouse.check_folder()
+        pipeline = _pipeline(destination, duckdb_path, dataset, pipelines_dir, must_exist=False)
+        report = follow_stream(
+            pipeline,
+            api=_api(None, requests_per_minute),
+            start_from=start_from,
+            follow=follow,
+            interval=parse_duration(interval),
+            max_interval=parse_duration(max_interval),
+            events_per_run=events_per_run,
+            lock=lambda: write_lock(warehouse, command_line(), wait_s=float("inf")),
+        )
+        typer.echo(report.summary())
 
 
 @app.command()

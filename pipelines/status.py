@@ -14,6 +14,13 @@ from typing import Any
 import dlt
 
 from .box_events import ledger
+from .box_events.settings import (
+    ADMIN_LOGS_STREAMING,
+    BUDGET_WARNING_SHARE,
+    DEFAULT_SETTLE_AGE,
+    STREAMING_RETENTION,
+)
+from .box_events.streams import ENTERPRISE, StoredPosition, stored_position
 from .box_events.windows import Window, duration_text, gaps
 from .wording import human_duration, plural
 
@@ -37,6 +44,25 @@ class StatusReport:
     """(domain, where it comes from: configured, inferred, box service accounts), once transformed."""
     new_findings: dict[str, int]
     """Findings still new (not acknowledged, suppressed or resolved), per severity."""
+    provisional: list[Window]
+    """Read, but not yet by admin_logs a settle age after their end: `sync` reads them again."""
+    live_lane: StoredPosition | None
+    """The admin_logs_streaming lane's committed position (None: never started)."""
+    sweep: ledger.LiveLaneCounts
+    api_calls: list[ledger.LaneCalls]
+    monthly_call_budget: int | None
+
+    @property
+    def live_lane_gap(self) -> bool:
+        return self.live_lane is not None and self.now - self.live_lane.read_at > STREAMING_RETENTION
+
+    @property
+    def calls_this_month(self) -> int:
+        return sum(c.month for c in self.api_calls)
+
+    @property
+    def budget_share(self) -> float | None:
+        return self.calls_this_month / self.monthly_call_budget if self.monthly_call_budget else None
 
     @property
     def total_rows(self) -> int:
@@ -77,8 +103,18 @@ class StatusReport:
         if self.newest_event is not None and self.newest_event_age is not None:
             age = human_duration(self.newest_event_age.total_seconds())
             out.append(f"newest event: {_when(self.newest_event)} ({age} ago)")
+        if self.provisional:
+            out.append("provisional (read before they settled; `sync` reads them again once 24 h old):")
+            out += [f"  {_range(w)}" for w in self.provisional]
+        out.append(f"live lane: {_live_line(self)}")
+        if self.sweep.missed_by_live_lane or self.sweep.late_arrivals:
+            out.append(
+                f"sweep: {plural(self.sweep.missed_by_live_lane, 'event')} the live lane missed, "
+                f"{plural(self.sweep.late_arrivals, 'event')} that arrived after its window was read"
+            )
         for kind, run in self.last_runs.items():
             out.append(f"last {kind}: {_job_line(run) if run else 'none yet'}")
+        out.append(f"API calls: {_calls_line(self)}")
         if self.company_domains:
             out.append(f"company domains: {_domains_line(self.company_domains)}")
         if self.company_domains or self.new_findings:
@@ -111,6 +147,20 @@ class StatusReport:
             "last_runs": {kind: _job_dict(run) if run else None for kind, run in self.last_runs.items()},
             "company_domains": [{"domain": d, "source": source} for d, source in self.company_domains],
             "new_findings": dict(self.new_findings),
+            "provisional": _ranges(self.provisional),
+            "live_lane": {
+                "position": self.live_lane.position,
+                "read_at": _iso(self.live_lane.read_at),
+                "watched_to": _iso(self.live_lane.covered_to) if self.live_lane.covered_to else None,
+                "gap": self.live_lane_gap,
+            }
+            if self.live_lane
+            else None,
+            "missed_by_live_lane": self.sweep.missed_by_live_lane,
+            "late_arrivals": self.sweep.late_arrivals,
+            "api_calls": {c.lane: {"today": c.today, "month": c.month} for c in self.api_calls},
+            "monthly_call_budget": self.monthly_call_budget,
+            "budget_share": self.budget_share,
         }
         if max_age is not None:
             problems = freshness_problems(self, max_age)
@@ -118,11 +168,14 @@ class StatusReport:
         return out
 
 
-def status(pipeline: dlt.Pipeline, *, now: datetime | None = None) -> StatusReport:
-    """Coverage (all types and per filter) and gaps from the ledger, freshness, and the last job of
-    each kind."""
+def status(
+    pipeline: dlt.Pipeline, *, now: datetime | None = None, settle_age: timedelta = DEFAULT_SETTLE_AGE
+) -> StatusReport:
+    """Coverage (all types and per filter), gaps and provisional ranges from the ledger, freshness,
+    the live lane, the API calls, and the last job of each kind."""
     now = now or datetime.now(UTC)
     covered = ledger.covered(pipeline)
+    budget = dlt.config.get("sources.box_events.monthly_call_budget")
     return StatusReport(
         now=now,
         covered=covered,
@@ -149,7 +202,40 @@ def status(pipeline: dlt.Pipeline, *, now: datetime | None = None) -> StatusRepo
                 "detection_findings",
             )
         },
+        provisional=ledger.settlement(pipeline, (), settle_age).provisional,
+        live_lane=stored_position(pipeline, ADMIN_LOGS_STREAMING, ENTERPRISE),
+        sweep=ledger.sweep_counts(pipeline),
+        api_calls=ledger.api_calls(pipeline, now),
+        monthly_call_budget=int(budget) if budget else None,
     )
+
+
+def _live_line(report: StatusReport) -> str:
+    live = report.live_lane
+    if live is None:
+        return "not started (boxevents stream --follow)"
+    watched = f"watched to {_when(live.covered_to)}, " if live.covered_to else ""
+    line = f"{watched}last read {_when(live.read_at)}"
+    if report.live_lane_gap:
+        line += (
+            f": GAP, the position is older than Box's {duration_text(STREAMING_RETENTION)}; restart "
+            "with `boxevents stream --from now` and backfill the gap"
+        )
+    return line
+
+
+def _calls_line(report: StatusReport) -> str:
+    if not report.api_calls:
+        return "none recorded yet"
+    today = sum(c.today for c in report.api_calls)
+    per_lane = ", ".join(f"{c.lane} {c.month:,}" for c in report.api_calls)
+    line = f"{today:,} today, {report.calls_this_month:,} this month ({per_lane})"
+    share = report.budget_share
+    if share is not None:
+        line += f", {share:.0%} of the monthly budget of {report.monthly_call_budget:,}"
+        if share >= BUDGET_WARNING_SHARE:
+            line += " (WARNING: over 80%)"
+    return line
 
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
@@ -200,6 +286,11 @@ def freshness_problems(report: StatusReport, max_age: timedelta) -> list[str]:
     if report.gaps:
         n = len(report.gaps)
         problems.append(f"gaps: {plural(n, 'range')} {'is' if n == 1 else 'are'} not covered")
+    if report.live_lane_gap:
+        problems.append("gap: the live lane's position is older than 14 days (boxevents stream --from now)")
+    share = report.budget_share
+    if share is not None and share >= BUDGET_WARNING_SHARE:
+        problems.append(f"budget: {share:.0%} of the monthly API budget is used")
     return problems
 
 

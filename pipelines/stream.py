@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 import dlt
 
 from .box_events import ledger, stopping
-from .box_events.client import open_client
+from .box_events.client import BoxEventsClient, open_client
 from .box_events.config import ApiOptions
 from .box_events.exceptions import BoxEventsError, ConfigurationError
 from .box_events.resources import lane_load
@@ -38,7 +38,14 @@ from .box_events.settings import (
     STREAMING_RETENTION,
 )
 from .box_events.stopping import StopRequested
-from .box_events.streams import ENTERPRISE, StreamLoad, StreamOutcome, stored_position, stream_items
+from .box_events.streams import (
+    ENTERPRISE,
+    StoredPosition,
+    StreamLoad,
+    StreamOutcome,
+    stored_position,
+    stream_items,
+)
 from .box_events.windows import duration_text, parse_duration
 from .wording import plural
 
@@ -61,15 +68,18 @@ class StreamStart:
 
     @classmethod
     def parse(cls, text: str, now: datetime, retention: timedelta = STREAMING_RETENTION) -> StreamStart:
-        """`now`, or a duration up to the retention (`14d`, `36h`): the stream then reads from `0`
-        (everything Box keeps) and drops what is older than the duration."""
+        """`now`; `0`, everything Box keeps; or a duration up to the retention (`14d`, `36h`): the
+        stream then reads from `0` and drops what is older than the duration."""
         if text == "now":
             return cls("now", now, None)
+        if text == "0":
+            return cls("0", now - retention, None)
         try:
             back = parse_duration(text)
         except ConfigurationError:
             raise ConfigurationError(
-                f"--from {text!r}: use now, or a duration up to {duration_text(retention)} such as 3d or 12h"
+                f"--from {text!r}: use now, 0 (everything Box keeps), or a duration up to "
+                f"{duration_text(retention)} such as 3d or 12h"
             ) from None
         if back > retention:
             raise ConfigurationError(
@@ -124,56 +134,39 @@ def stream(
     report = StreamReport()
     started = time.monotonic()
     client = open_client((api or ApiOptions()).resolve())
+    poller = Poller(pipeline, client, report, on_load)
     position: str | None = None
     covered_from: datetime | None = None
     not_before: datetime | None = None
-    counted = (0, 0, 0)
     wait = interval
-    last_load = time.monotonic()
     try:
         while True:
             with lock():
                 if position is None:
-                    position, covered_from, not_before = _begin(pipeline, client, start_from, clock)
+                    position, covered_from, not_before = begin(pipeline, client, start_from, clock)
                     due = True  # the first poll always commits where it starts
                 else:
-                    due = time.monotonic() - last_load >= STREAM_COUNTERS_EVERY.total_seconds()
-                pages = client.position_pages(ADMIN_LOGS_STREAMING, position)
-                first = next(pages, None)
-                report.polls += 1
-                if first is not None or due:
-                    load = StreamLoad(
-                        ADMIN_LOGS_STREAMING,
-                        ENTERPRISE,
-                        position,
-                        covered_from,
-                        not_before=not_before,
-                        known_ids=lambda a, b: ledger.event_ids_between(pipeline, a, b),
-                        max_events=events_per_run,
-                        clock=clock,
-                    )
-                    chained: Iterator = itertools.chain([first], pages) if first is not None else iter(())
-                    pipeline.run(lane_load(stream_items(client, chained, load, counted=counted)))
-                    stats = client.stats
-                    counted = (stats.requests, stats.retries, stats.throttled)
-                    out = load.outcome
+                    due = poller.counters_due()
+                load = StreamLoad(
+                    ADMIN_LOGS_STREAMING,
+                    ENTERPRISE,
+                    position,
+                    covered_from,
+                    not_before=not_before,
+                    known_ids=lambda a, b: ledger.event_ids_between(pipeline, a, b),
+                    max_events=events_per_run,
+                    clock=clock,
+                )
+                out = poller.poll(load, due=due)
+                if out is not None:
                     position, covered_from = out.position, out.covered_to
-                    report.loads += 1
-                    report.events_read += out.events_read
-                    report.events_new += out.events_new
-                    last_load = time.monotonic()
-                    if on_load:
-                        on_load(out)
-                    caught_up = out.caught_up
-                else:
-                    caught_up = True
             report.position, report.requests = position, client.stats.requests
-            if not caught_up:
+            if out is not None and not out.caught_up:
                 continue  # more is waiting: no pause
             if not follow or until():
                 break
-            wait = interval if first is not None else min(wait * 2, max_interval)
-            _pause(wait, until)
+            wait = interval if out is not None and out.events_read else min(wait * 2, max_interval)
+            pause(wait, until)
             if until():
                 break
     except StopRequested as stop:
@@ -184,31 +177,92 @@ def stream(
     return report
 
 
-def _begin(
-    pipeline: dlt.Pipeline, client, start_from: str | None, clock: Clock
+class Poller:
+    """The loads of one position-read stream (`stream`'s live lane, `watch`'s user streams).
+
+    A poll pages from the load's position and loads what came with the new position; a poll that
+    found nothing loads only when `due` (a first start commits where it begins, and idle polls
+    write their API calls to `sync_runs` every STREAM_COUNTERS_EVERY)."""
+
+    def __init__(
+        self,
+        pipeline: dlt.Pipeline,
+        client: BoxEventsClient,
+        report: StreamReport,
+        on_load: Callable[[StreamOutcome], None] | None = None,
+    ) -> None:
+        self.pipeline, self.client, self.report, self.on_load = pipeline, client, report, on_load
+        self.counted = (0, 0, 0)
+        """The client's requests, retries and 429s already written to `sync_runs`."""
+        self.last_load = time.monotonic()
+
+    def counters_due(self) -> bool:
+        return time.monotonic() - self.last_load >= STREAM_COUNTERS_EVERY.total_seconds()
+
+    def poll(self, load: StreamLoad, *, due: bool, through_end: bool = False) -> StreamOutcome | None:
+        """The load's outcome, or None when nothing came and nothing was due (no load)."""
+        pages = self.client.position_pages(
+            load.stream_type, load.position, load.page_limit, through_end=through_end
+        )
+        first = next(pages, None)
+        self.report.polls += 1
+        if first is None and not due:
+            return None
+        chained: Iterator = itertools.chain([first], pages) if first is not None else iter(())
+        self.pipeline.run(lane_load(stream_items(self.client, chained, load, counted=self.counted)))
+        stats = self.client.stats
+        self.counted = (stats.requests, stats.retries, stats.throttled)
+        out = load.outcome
+        self.report.loads += 1
+        self.report.events_read += out.events_read
+        self.report.events_new += out.events_new
+        self.last_load = time.monotonic()
+        if self.on_load:
+            self.on_load(out)
+        return out
+
+
+def begin(
+    pipeline: dlt.Pipeline,
+    client: BoxEventsClient,
+    start_from: str | None,
+    clock: Clock,
+    *,
+    stream_type: str = ADMIN_LOGS_STREAMING,
+    lane: str = ADMIN_LOGS_STREAMING,
+    stream_key: str = ENTERPRISE,
+    retention: timedelta = STREAMING_RETENTION,
+    gap: Callable[[StoredPosition, str], str] | None = None,
 ) -> tuple[str, datetime, datetime | None]:
-    """The position to read from: the stored one (checked against Box's retention), or a start."""
+    """The position to read from: the stored one (checked against Box's retention), or a start.
+
+    `gap(stored, watched)` words the StreamGap of a stored position older than the retention
+    (`watched`: where the stream's watch ended); the default speaks of the live lane."""
     from .jobs import finish_pending
 
     finish_pending(pipeline)
     now = clock()
-    stored = stored_position(pipeline, ADMIN_LOGS_STREAMING, ENTERPRISE)
+    stored = stored_position(pipeline, lane, stream_key)
     if start_from is None and stored is not None:
-        if now - stored.read_at > STREAMING_RETENTION:
+        if now - stored.read_at > retention:
             watched = (stored.covered_to or stored.read_at).isoformat(timespec="seconds")
-            raise StreamGap(
-                f"the stored admin_logs_streaming position was read {stored.read_at:%Y-%m-%d %H:%M} UTC, "
-                f"more than Box's {duration_text(STREAMING_RETENTION)} ago: events after {watched} may be "
-                "missing from the live lane; restart it with `boxevents stream --from now` and fill the "
-                f"gap with `boxevents backfill --start {watched}`"
-            )
+            raise StreamGap((gap or _live_lane_gap)(stored, watched))
         return stored.position, stored.covered_to or stored.read_at, None
-    start = StreamStart.parse(start_from or DEFAULT_STREAM_START, now)
-    position = client.latest_position(ADMIN_LOGS_STREAMING) if start.position == "now" else "0"
+    start = StreamStart.parse(start_from or DEFAULT_STREAM_START, now, retention)
+    position = client.latest_position(stream_type) if start.position == "now" else "0"
     return position, start.watch_from, start.not_before
 
 
-def _pause(seconds: timedelta, until: Callable[[], bool]) -> None:
+def _live_lane_gap(stored: StoredPosition, watched: str) -> str:
+    return (
+        f"the stored admin_logs_streaming position was read {stored.read_at:%Y-%m-%d %H:%M} UTC, "
+        f"more than Box's {duration_text(STREAMING_RETENTION)} ago: events after {watched} may be "
+        "missing from the live lane; restart it with `boxevents stream --from now` and fill the "
+        f"gap with `boxevents backfill --start {watched}`"
+    )
+
+
+def pause(seconds: timedelta, until: Callable[[], bool]) -> None:
     """Sleep between polls, awake to a stop request (Ctrl-C, SIGTERM) or `until()`."""
     deadline = time.monotonic() + seconds.total_seconds()
     while time.monotonic() < deadline:

@@ -231,3 +231,56 @@ def api_sources(pipeline: dlt.Pipeline) -> set[str | None]:
             raise
         rows = [(None,)] if query(pipeline, "SELECT 1 FROM {table} LIMIT 1", RUNS_TABLE) else []
     return {row[0] for row in rows}
+
+
+@dataclass(frozen=True)
+class LaneCalls:
+    """API calls of one lane: today (UTC) and this calendar month."""
+
+    lane: str
+    today: int
+    month: int
+
+
+def api_calls(pipeline: dlt.Pipeline, now: datetime) -> list[LaneCalls]:
+    """Requests per lane from `sync_runs` (every job and stream poll writes its counters there)."""
+    month = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    sql = (
+        "SELECT {lane}, SUM(CASE WHEN r.started_at >= '"
+        + today.isoformat()
+        + "' THEN r.requests ELSE 0 END), "
+        "SUM(r.requests) FROM {table} AS r JOIN {loads} AS d ON d.load_id = r._dlt_load_id "
+        "WHERE d.status = 0 AND r.started_at >= '" + month.isoformat() + "' GROUP BY 1 ORDER BY 1"
+    )
+    try:
+        rows = query(pipeline, sql.replace("{lane}", f"COALESCE(r.lane, '{ADMIN_LOGS}')"), RUNS_TABLE)
+    except Exception as exc:  # a warehouse from before lanes: every run read admin_logs
+        if "lane" not in str(exc):
+            raise
+        rows = query(pipeline, sql.replace("{lane}", f"'{ADMIN_LOGS}'"), RUNS_TABLE)
+    return [LaneCalls(str(lane), int(t or 0), int(m or 0)) for lane, t, m in rows]
+
+
+@dataclass(frozen=True)
+class LiveLaneCounts:
+    """What the sweep found: events the live lane missed, and events that arrived late."""
+
+    missed_by_live_lane: int
+    late_arrivals: int
+
+
+def sweep_counts(pipeline: dlt.Pipeline) -> LiveLaneCounts:
+    try:
+        rows = query(
+            pipeline,
+            "SELECT SUM(r.live_missed), SUM(r.late_events) FROM {table} AS r "
+            "JOIN {loads} AS d ON d.load_id = r._dlt_load_id WHERE d.status = 0",
+            RUNS_TABLE,
+        )
+    except Exception as exc:  # a warehouse from before the sweep
+        if "live_missed" not in str(exc) and "late_events" not in str(exc):
+            raise
+        rows = []
+    missed, late = rows[0] if rows else (0, 0)
+    return LiveLaneCounts(int(missed or 0), int(late or 0))
