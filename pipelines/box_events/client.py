@@ -139,14 +139,36 @@ class BoxEventsClient:
 
     def get_page(self, params: dict[str, str]) -> Page:
         """One page; retries transient failures, explains permanent ones in a line."""
+        return parse_page(self._call("GET", self.events_url, params).content)
+
+    def options_events(self) -> bytes:
+        """`OPTIONS /events`: the real-time servers a user stream's long poll may use (raw body)."""
+        return self._call("OPTIONS", self.events_url).content
+
+    def current_user_id(self) -> str:
+        """The id of the user the token (or `as_user`) speaks for: `GET /users/me`."""
+        url = self.api_base_url + "/users/me"
+        response = self._call("GET", url, {"fields": "id"}, what="the Box API")
+        try:
+            user_id = orjson.loads(response.content).get("id")
+        except (orjson.JSONDecodeError, AttributeError):
+            user_id = None
+        if isinstance(user_id, bool) or not isinstance(user_id, str | int) or not str(user_id):
+            raise BoxResponseError(f"Box's answer to GET {httpx.URL(url).path} names no user id")
+        return str(user_id)
+
+    def _call(
+        self, method: str, url: str, params: dict[str, str] | None = None, *, what: str = "the Box events API"
+    ) -> httpx.Response:
+        """One request under the rate limiter and retry policy; a 200, or a one-line error."""
 
         def send() -> httpx.Response:
             self.limiter.acquire()
-            return self._http.get(self.events_url, params=params)
+            return self._http.request(method, url, params=params)
 
         response = send_with_retries(
             send,
-            what=f"the Box events API {self.events_url}",
+            what=f"{what} {url}",
             policy=self.policy,
             stats=self.stats,
             on_throttled=self.limiter.throttled,
@@ -154,12 +176,19 @@ class BoxEventsClient:
         )
         if response.status_code == 200:
             self.limiter.succeeded()
-            return parse_page(response.content)
+            return response
         raise _request_error(response, self.as_user)
 
-    def position_pages(self, stream_type: str, position: str, limit: int = PAGE_LIMIT) -> Iterator[Page]:
+    def position_pages(
+        self, stream_type: str, position: str, limit: int = PAGE_LIMIT, *, through_end: bool = False
+    ) -> Iterator[Page]:
         """The pages of a position-read stream (admin_logs_streaming, a user stream) from `position`
-        until an empty page: each page's `next_position` is where the next read starts."""
+        until an empty page: each page's `next_position` is where the next read starts.
+
+        `through_end` also yields that empty page when its position moves on (never a `0`): a user
+        stream's empty page steps past the user's events that this stream type leaves out, as
+        Box's own SDKs read it; without it, a `changes` stream would be woken again and again by a
+        long poll (which watches all the user's events) with nothing to read."""
         seen_positions: set[str] = set()
         while True:
             try:
@@ -167,6 +196,8 @@ class BoxEventsClient:
                     {"stream_type": stream_type, "limit": str(limit), "stream_position": position}
                 )
                 if not page.events.num_rows:
+                    if through_end and page.next_position not in ("", "0", position):
+                        yield page
                     return
                 if page.next_position == position or page.next_position in seen_positions:
                     raise BoxResponseError(
