@@ -254,12 +254,22 @@ def _admin_logs_coverage(readings: list[ledger.Reading], types: tuple[str, ...])
     )
 
 
+def job_clock(now: datetime | None) -> Callable[[], datetime]:
+    """The job's time: the real time, or, when a job is given `now` (tests on an emulator's clock,
+    a replay), that moment plus the time elapsed since."""
+    if now is None:
+        return lambda: datetime.now(UTC)
+    started = time.monotonic()
+    return lambda: now + timedelta(seconds=time.monotonic() - started)
+
+
 def _reading(
     pipeline: dlt.Pipeline,
     kind: str,
     types: tuple[str, ...],
     readings: list[ledger.Reading],
     on_window: WindowCallback | None,
+    now: datetime,
     settle_windows: frozenset[Window] = frozenset(),
 ) -> WindowReading:
     """How this job reads: a window no lane has read before cannot hold loaded rows, so only the
@@ -279,6 +289,7 @@ def _reading(
         live_coverage=live,
         settle_windows=settle_windows,
         on_window=on_window,
+        clock=job_clock(now),
     )
 
 
@@ -309,7 +320,7 @@ def backfill(
     report = JobReport("backfill", len(planned), len(planned) - len(todo), range=Window(first, last))
     if on_plan:
         on_plan(len(planned), report.windows_skipped)
-    reading = _reading(pipeline, "backfill", types, readings, on_window)
+    reading = _reading(pipeline, "backfill", types, readings, on_window, now)
     _load_windows(pipeline, todo, reading, api, (windows_per_run, events_per_run), report)
     return report
 
@@ -354,7 +365,7 @@ def sync(
         return report
     if on_plan:
         on_plan(len(windows), 0)
-    reading = _reading(pipeline, "sync", types, readings, on_window, frozenset(settle))
+    reading = _reading(pipeline, "sync", types, readings, on_window, now, frozenset(settle))
     _load_windows(pipeline, windows, reading, api, (windows_per_run, events_per_run), report)
     return report
 

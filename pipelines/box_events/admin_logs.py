@@ -40,12 +40,14 @@ class WindowReading:
     settle_windows: frozenset[Window] = frozenset()
     """Windows read to settle them (ledger kind `settle`): rows they add are late arrivals."""
     on_window: Callable[[WindowDone], None] | None = None
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    """The job's time: when a window counts as read (settled or provisional) is measured with it."""
 
 
 def checkpoint_items(fetcher: WindowFetcher, index: int, reading: WindowReading) -> Iterator[Item]:
     """Checkpoint `index` of `fetcher` as load items (see the module docstring)."""
     run_id = uuid.uuid4().hex
-    started_at = datetime.now(UTC)
+    started_at = reading.clock()
     filter_key = ",".join(reading.event_types)
     known: dict[Window, set[str]] = {}
     new_per_window: dict[Window, int] = {}
@@ -60,7 +62,7 @@ def checkpoint_items(fetcher: WindowFetcher, index: int, reading: WindowReading)
                 continue
             new_per_window[window] = new_per_window.get(window, 0) + events.num_rows
             totals["live_missed"] += _rows_within(events, reading.live_coverage)
-            yield EVENTS_TABLE, stamp(events, ADMIN_LOGS, datetime.now(UTC))
+            yield EVENTS_TABLE, stamp(events, ADMIN_LOGS, reading.clock())
         else:
             window = item.window
             new = new_per_window.pop(window, 0)
@@ -74,7 +76,7 @@ def checkpoint_items(fetcher: WindowFetcher, index: int, reading: WindowReading)
                 kind = "settle"
             if reading.on_window:
                 reading.on_window(item)
-            yield LEDGER_TABLE, _ledger_row(item, new, filter_key, kind, run_id)
+            yield LEDGER_TABLE, _ledger_row(item, new, filter_key, kind, run_id, reading.clock())
     counters = fetcher.take_counters()
     yield (
         RUNS_TABLE,
@@ -84,7 +86,7 @@ def checkpoint_items(fetcher: WindowFetcher, index: int, reading: WindowReading)
             "lane": ADMIN_LOGS,
             "kind": reading.kind,
             "started_at": started_at,
-            "finished_at": datetime.now(UTC),
+            "finished_at": reading.clock(),
             "windows": totals["windows"],
             "events": totals["events"],
             "events_new": totals["events_new"],
@@ -119,7 +121,9 @@ def _rows_within(events: pa.Table, ranges: Sequence[Window]) -> int:
     return int(pc.sum(pc.cast(inside, pa.int64())).as_py() or 0)
 
 
-def _ledger_row(done: WindowDone, new: int, filter_key: str, kind: str, run_id: str) -> dict[str, object]:
+def _ledger_row(
+    done: WindowDone, new: int, filter_key: str, kind: str, run_id: str, completed_at: datetime
+) -> dict[str, object]:
     return {
         "window_start": done.window.start,
         "window_end": done.window.end,
@@ -130,5 +134,5 @@ def _ledger_row(done: WindowDone, new: int, filter_key: str, kind: str, run_id: 
         "lane": ADMIN_LOGS,
         "kind": kind,
         "run_id": run_id,
-        "completed_at": datetime.now(UTC),
+        "completed_at": completed_at,
     }
