@@ -5,7 +5,7 @@ export UV_PYTHON_DOWNLOADS := never
 UV := .tools/bin/uv
 PY := .venv/bin/python
 
-.PHONY: demo test lint format bench install
+.PHONY: demo test lint format bench install system
 
 install: .venv/.synced
 
@@ -33,3 +33,10 @@ format: install
 
 bench: install  ## every benchmark in bench/ (minutes; prints the README table)
 	$(PY) -m bench
+
+# Debian packages the tests run for real: PostgreSQL (a throwaway server), systemd-analyze (the
+# units in deploy/ are verified), flock (the cron line). Installed only where missing (CI runs it).
+SYSTEM_PACKAGES := postgresql systemd util-linux
+system:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi

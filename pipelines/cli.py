@@ -31,6 +31,7 @@ from .box_events.settings import (
     DEFAULT_LAG,
     DEFAULT_OVERLAP,
     DEFAULT_REQUESTS_PER_MINUTE,
+    DEFAULT_SETTLE_AGE,
     DEFAULT_STREAM_INTERVAL,
     DEFAULT_WINDOW,
     DEFAULT_WINDOWS_PER_RUN,
@@ -50,9 +51,9 @@ app = typer.Typer(
 
 
 WINDOW_TEXT, OVERLAP_TEXT, LAG_TEXT = map(duration_text, (DEFAULT_WINDOW, DEFAULT_OVERLAP, DEFAULT_LAG))
-STREAM_INTERVAL_TEXT, MAX_STREAM_INTERVAL_TEXT = map(
-    duration_text, (DEFAULT_STREAM_INTERVAL, MAX_STREAM_INTERVAL)
-)
+SETTLE_AGE_TEXT = duration_text(DEFAULT_SETTLE_AGE)
+STREAM_INTERVAL_TEXT = duration_text(DEFAULT_STREAM_INTERVAL)
+MAX_STREAM_INTERVAL_TEXT = duration_text(MAX_STREAM_INTERVAL)
 
 
 @dataclass
@@ -334,6 +335,13 @@ def sync(
         str, typer.Option(help="Re-read this much before the high-water mark.")
     ] = OVERLAP_TEXT,
     lag: Annotated[str, typer.Option(help="Stop this far before now (late events).")] = LAG_TEXT,
+    settle_age: Annotated[
+        str,
+        typer.Option(
+            help="Read a window again once it is this old if it was first read sooner after its end "
+            "(late events, and what the live lane missed)."
+        ),
+    ] = SETTLE_AGE_TEXT,
     event_types: EventTypes = None,
     destination: Destination = "duckdb",
     duckdb_path: DuckdbPath = None,
@@ -361,6 +369,7 @@ def sync(
             api=_api(concurrency, requests_per_minute),
             overlap=parse_duration(overlap),
             lag=parse_duration(lag),
+            settle_age=parse_duration(settle_age),
             window_size=parse_duration(window),
         )
         typer.echo(report.summary())

@@ -111,6 +111,7 @@ def stream_items(
     watched), then the run's counters: the client's requests, retries and 429s beyond `counted`
     (what earlier runs of the job recorded), so idle polls that loaded nothing are counted too."""
     run_id = uuid.uuid4().hex
+    run_started = datetime.now(UTC)  # runs are timed by the wall clock, what was watched by the job's
     started_at = load.clock()
     out = load.outcome
     seen = FirstSightings()
@@ -161,8 +162,8 @@ def stream_items(
             "job_id": load.job_id,
             "lane": load.lane,
             "kind": "stream",
-            "started_at": started_at,
-            "finished_at": load.clock(),
+            "started_at": run_started,
+            "finished_at": datetime.now(UTC),
             "windows": 0,
             "events": out.events_read,
             "events_new": out.events_new,
