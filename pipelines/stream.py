@@ -103,11 +103,18 @@ class StreamReport:
     def summary(self) -> str:
         stopped = f"; stopped by {self.stopped_by}" if self.stopped_by else ""
         return (
-            f"stream: {plural(self.events_new, 'new event')} ({self.events_read:,} read) in "
-            f"{plural(self.loads, 'load')}, {plural(self.polls, 'poll')}, "
+            f"{self.heading()}: {plural(self.events_new, 'new event')} ({self.events_read:,} read) in "
+            f"{plural(self.loads, 'load')}, {self.waits()}, "
             f"{plural(self.requests, 'API call')} in {self.seconds:.1f}s{stopped}; "
             "the position is committed, the same command resumes"
         )
+
+    def heading(self) -> str:
+        return "stream"
+
+    def waits(self) -> str:
+        """How the job waited for events (`watch` long-polls instead)."""
+        return plural(self.polls, "poll")
 
 
 def stream(
