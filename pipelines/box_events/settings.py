@@ -50,6 +50,9 @@ MAX_STREAM_INTERVAL = timedelta(minutes=2)
 STREAM_COUNTERS_EVERY = timedelta(minutes=10)
 """Idle polls load nothing; their API calls are written to `sync_runs` at least this often."""
 DEFAULT_STREAM_START = "now"
+LONGPOLL_BACKOFF_MAX = timedelta(seconds=30)
+"""A long poll that cannot reach Box's real-time server is tried again after 1, 2, 4 ... seconds,
+at most this long (a server that times out is tried again at once: it already waited)."""
 BUDGET_WARNING_SHARE = 0.8
 """`status` warns once this share of `monthly_call_budget` is used."""
 
