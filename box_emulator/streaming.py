@@ -41,6 +41,14 @@ class StreamingLane:
         h = int.from_bytes(hashlib.blake2b(_SALT + event_id.encode(), digest_size=8).digest(), "big")
         return (h & 0xFFFFFFFF) / _SCALE, (h >> 32) / _SCALE
 
+    def shows_at(self, event_id: str, created: int) -> int | None:
+        """When the lane first shows one event (epoch seconds), or None if it never does: for a
+        benchmark that measures a follower's freshness from outside the emulator's process."""
+        jitter, hold = self._draws(event_id)
+        if self.withheld_share > 0 and hold < self.withheld_share:
+            return None
+        return created + int(self.buffer_seconds + jitter * self.jitter_seconds)
+
     def schedule(self, day: DayData) -> tuple[list[int | None], list[tuple[int, int, int]]]:
         """(streaming time of each event or None when withheld, the lane's sorted keys).
 
@@ -50,12 +58,9 @@ class StreamingLane:
         times: list[int | None] = []
         keys: list[tuple[int, int, int]] = []
         for i, (created, event_id) in enumerate(zip(day.ts, day.ids, strict=True)):
-            jitter, hold = self._draws(event_id)
-            if self.withheld_share > 0 and hold < self.withheld_share:
-                times.append(None)
-                continue
-            at = created + int(self.buffer_seconds + jitter * self.jitter_seconds)
+            at = self.shows_at(event_id, created)
             times.append(at)
-            keys.append((at, created, i))
+            if at is not None:
+                keys.append((at, created, i))
         keys.sort()
         return times, keys
