@@ -432,6 +432,57 @@ def stream(
 
 
 @app.command()
+def watch(
+    stream_type: Annotated[
+        str, typer.Option("--stream-type", help="all (everything), changes (file tree changes) or sync.")
+    ] = "all",
+    as_user: Annotated[
+        str | None,
+        typer.Option(
+            "--as-user",
+            help="Read this user's stream (Box's As-User header: the app needs 'Perform actions as "
+            "users', the caller must be an admin). Default: the credentials' own user.",
+        ),
+    ] = None,
+    start_from: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="Start (or restart) here: now, or 0 for everything Box keeps (21 days; sync 31). "
+            "Default: resume from the stored position, or now the first time.",
+        ),
+    ] = None,
+    destination: Destination = "duckdb",
+    duckdb_path: DuckdbPath = None,
+    dataset: Dataset = DATASET_NAME,
+    pipelines_dir: PipelinesDir = None,
+    requests_per_minute: Rpm = None,
+) -> None:
+    """Follow one user's event stream with Box's long polling into the user_events table.
+
+    Runs until stopped (Ctrl-C, SIGTERM); each read takes the warehouse lock only while it loads.
+
+    Example: boxevents watch --stream-type changes --as-user 12345
+    """
+    from .warehouse import Warehouse, command_line, write_lock
+    from .watch import watch as follow_user
+
+    with user_errors():
+        warehouse = Warehouse.resolve(destination, dataset, duckdb_path)
+        warehouse.check_folder()
+        pipeline = _pipeline(destination, duckdb_path, dataset, pipelines_dir, must_exist=False)
+        report = follow_user(
+            pipeline,
+            api=_api(None, requests_per_minute),
+            stream_type=stream_type,
+            as_user=as_user,
+            start_from=start_from,
+            lock=lambda: write_lock(warehouse, command_line(), wait_s=float("inf")),
+        )
+        typer.echo(report.summary())
+
+
+@app.command()
 def status(
     destination: Destination = "duckdb",
     duckdb_path: DuckdbPath = None,

@@ -95,3 +95,55 @@ def test_a_query_runs_while_stream_follow_runs_and_sigterm_stops_it_cleanly(ware
         output, _ = follower.communicate(timeout=60)
         assert follower.returncode == 0, output
         assert "stopped by SIGTERM" in output.decode()
+
+
+def test_watch_loads_a_change_through_long_polling_and_as_user_without_permission_is_one_line(warehouse):
+    import httpx
+
+    with running_emulator(clock=ManualClock(NOW), events_per_day=500, longpoll_timeout_seconds=2) as (
+        emu,
+        srv,
+    ):
+        env = _env(srv, emu.config, warehouse.pipelines_dir, warehouse.path)
+        watcher = subprocess.Popen(
+            [BOXEVENTS, "watch", "--pipelines-dir", str(warehouse.pipelines_dir)],
+            env=env,
+            cwd=warehouse.root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        _wait_for(lambda: _loaded_packages(warehouse.pipelines_dir) >= 1, "the first read", watcher)
+        admin = emu.enterprise.admin.id
+        added = httpx.post(f"{srv.base_url}/_emulator/user_events", json={"user_id": admin}).json()[
+            "event_id"
+        ]
+
+        def loaded() -> bool:
+            query = subprocess.run(
+                [BOXEVENTS, "query", "SELECT event_id, stream_user_id FROM user_events", "--format", "csv"],
+                env=env,
+                cwd=warehouse.root,
+                capture_output=True,
+                text=True,
+            )
+            return f"{added},{admin}" in query.stdout
+
+        _wait_for(loaded, "the added event in user_events", watcher, seconds=30)
+        watcher.send_signal(signal.SIGTERM)
+        output, _ = watcher.communicate(timeout=60)
+        assert watcher.returncode == 0, output
+        assert "stopped by SIGTERM" in output.decode()
+
+    with running_emulator(clock=ManualClock(NOW), events_per_day=100, as_user_permission=False) as (emu, srv):
+        env = _env(srv, emu.config, warehouse.pipelines_dir, warehouse.path)
+        other = next(u.id for u in emu.enterprise.users if u.id != emu.enterprise.admin.id)
+        refused = subprocess.run(
+            [BOXEVENTS, "watch", "--as-user", other, "--pipelines-dir", str(warehouse.pipelines_dir)],
+            env=env,
+            cwd=warehouse.root,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert refused.returncode == 2
+        assert refused.stderr.count("\n") == 1 and "Perform actions as users" in refused.stderr
