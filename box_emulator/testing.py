@@ -74,6 +74,23 @@ class PagingResult:
         return [e["event_id"] for e in self.entries]
 
 
+def read_stream(
+    client: httpx.Client, params: dict[str, Any], position: str = "0", limit: int = 500
+) -> tuple[list[dict[str, Any]], str]:
+    """Every entry of a position-read stream after `position`, up to its end (an empty page), and
+    the last position: the tests' reference reader of admin_logs_streaming and the user streams."""
+    entries: list[dict[str, Any]] = []
+    for _ in range(10_000):
+        r = client.get("/events", params={**params, "stream_position": position, "limit": limit})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        if not body["entries"]:
+            return entries, str(body["next_stream_position"])
+        entries.extend(body["entries"])
+        position = str(body["next_stream_position"])
+    raise AssertionError("stream did not end")
+
+
 def page_admin_logs(
     client: httpx.Client,
     *,

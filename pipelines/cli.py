@@ -252,6 +252,19 @@ def _writing(
         yield _pipeline(destination, duckdb_path, dataset, pipelines_dir, must_exist=must_exist)
 
 
+def _polling(
+    destination: str, duckdb_path: Path | None, dataset: str, pipelines_dir: Path | None
+) -> tuple[Any, Callable[[], Any]]:
+    """The pipeline of a command that polls (`stream`, `watch`) and the lock it takes for each
+    poll's load: waiting as long as a `sync` holds it, never between polls."""
+    from .warehouse import Warehouse, command_line, write_lock
+
+    warehouse = Warehouse.resolve(destination, dataset, duckdb_path)
+    warehouse.check_folder()
+    pipeline = _pipeline(destination, duckdb_path, dataset, pipelines_dir, must_exist=False)
+    return pipeline, lambda: write_lock(warehouse, command_line(), wait_s=float("inf"))
+
+
 def _wait_seconds(wait: str | None) -> float | None:
     if wait is None:
         return None
@@ -412,12 +425,9 @@ def stream(
     Example: boxevents stream --follow --interval 10s
     """
     from .stream import stream as follow_stream
-    from .warehouse import Warehouse, command_line, write_lock
 
     with user_errors():
-        warehouse = Warehouse.resolve(destination, dataset, duckdb_path)
-        warehouse.check_folder()
-        pipeline = _pipeline(destination, duckdb_path, dataset, pipelines_dir, must_exist=False)
+        pipeline, lock = _polling(destination, duckdb_path, dataset, pipelines_dir)
         report = follow_stream(
             pipeline,
             api=_api(None, requests_per_minute),
@@ -426,7 +436,7 @@ def stream(
             interval=parse_duration(interval),
             max_interval=parse_duration(max_interval),
             events_per_run=events_per_run,
-            lock=lambda: write_lock(warehouse, command_line(), wait_s=float("inf")),
+            lock=lock,
         )
         typer.echo(report.summary())
 
@@ -464,20 +474,17 @@ def watch(
 
     Example: boxevents watch --stream-type changes --as-user 12345
     """
-    from .warehouse import Warehouse, command_line, write_lock
     from .watch import watch as follow_user
 
     with user_errors():
-        warehouse = Warehouse.resolve(destination, dataset, duckdb_path)
-        warehouse.check_folder()
-        pipeline = _pipeline(destination, duckdb_path, dataset, pipelines_dir, must_exist=False)
+        pipeline, lock = _polling(destination, duckdb_path, dataset, pipelines_dir)
         report = follow_user(
             pipeline,
             api=_api(None, requests_per_minute),
             stream_type=stream_type,
             as_user=as_user,
             start_from=start_from,
-            lock=lambda: write_lock(warehouse, command_line(), wait_s=float("inf")),
+            lock=lock,
         )
         typer.echo(report.summary())
 

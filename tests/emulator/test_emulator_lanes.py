@@ -14,7 +14,7 @@ import pytest
 from box_emulator import EmulatorConfig
 from box_emulator.event_types import CHANGES_STREAM_NAMES
 from box_emulator.generator import PACIFIC
-from box_emulator.testing import DEFAULT_TEST_NOW, page_admin_logs
+from box_emulator.testing import DEFAULT_TEST_NOW, page_admin_logs, read_stream
 
 NOW = DEFAULT_TEST_NOW
 #: 10:00 in US-Pacific on a Monday: busy enough for a minute to hold a few dozen events
@@ -25,22 +25,6 @@ FORBIDDEN = {
     "code": "access_denied_insufficient_permissions",
     "message": "Access denied - insufficient permission",
 }
-
-
-def _read(
-    client: httpx.Client, params: dict[str, Any], position: str, limit: int = 500
-) -> tuple[list[dict], str]:
-    """Every entry after `position` up to the stream's end (an empty page), and the last position."""
-    entries: list[dict] = []
-    for _ in range(10_000):
-        r = client.get("/events", params={**params, "stream_position": position, "limit": limit})
-        assert r.status_code == 200, r.text
-        body = r.json()
-        if not body["entries"]:
-            return entries, str(body["next_stream_position"])
-        entries.extend(body["entries"])
-        position = str(body["next_stream_position"])
-    raise AssertionError("stream did not end")
 
 
 def _now_position(client: httpx.Client, stream_type: str, headers: dict[str, str] | None = None) -> str:
@@ -71,7 +55,7 @@ def test_streaming_lane_shows_each_event_12_to_15_s_after_created_while_admin_lo
     created: dict[str, int] = {}
     for step in range(1, 61):
         emu.clock.set(BUSY + timedelta(seconds=step))
-        entries, position = _read(client, STREAMING, position)
+        entries, position = read_stream(client, STREAMING, position)
         for e in entries:
             first_seen.setdefault(e["event_id"], step)
             created[e["event_id"]] = int((datetime.fromisoformat(e["created_at"]) - BUSY).total_seconds())
@@ -95,8 +79,8 @@ def test_streaming_lane_shows_each_event_12_to_15_s_after_created_while_admin_lo
 def test_streaming_positions_follow_the_lane_order_whatever_the_page_size(emulator_server, http):
     emu, srv = emulator_server(events_per_day=300, streaming_duplicate_rate=0.0)
     client = http(srv, emu.config.developer_token)
-    small, _ = _read(client, STREAMING, "0", limit=50)
-    large, _ = _read(client, STREAMING, "0", limit=500)
+    small, _ = read_stream(client, STREAMING, "0", limit=50)
+    large, _ = read_stream(client, STREAMING, "0", limit=500)
     expected = emu.oracle.streaming_event_ids(NOW - timedelta(days=14), NOW + timedelta(seconds=1))
     for entries in (small, large):
         ids = [e["event_id"] for e in entries]
@@ -110,7 +94,7 @@ def test_streaming_positions_follow_the_lane_order_whatever_the_page_size(emulat
 def test_streaming_lane_keeps_duplicates_and_disorder(emulator_server, http):
     emu, srv = emulator_server(events_per_day=300, streaming_duplicate_rate=0.05)
     client = http(srv, emu.config.developer_token)
-    entries, _ = _read(client, STREAMING, "0")
+    entries, _ = read_stream(client, STREAMING, "0")
     ids = [e["event_id"] for e in entries]
     assert len(ids) > len(set(ids))
     assert set(ids) == emu.oracle.streaming_event_ids(NOW - timedelta(days=14), NOW + timedelta(seconds=1))
@@ -124,7 +108,7 @@ def test_withheld_events_skip_the_streaming_lane_and_a_sweep_of_admin_logs_recov
     emu, srv = emulator_server(events_per_day=500, streaming_withheld_share=0.2)
     plain, plain_srv = emulator_server(events_per_day=500)
     client = http(srv, emu.config.developer_token)
-    streamed = {e["event_id"] for e in _read(client, STREAMING, "0")[0]}
+    streamed = {e["event_id"] for e in read_stream(client, STREAMING, "0")[0]}
     lane_start, lane_end = NOW - timedelta(days=14), NOW + timedelta(seconds=1)
     withheld = emu.oracle.withheld_from_streaming(lane_start, lane_end)
     assert streamed == emu.oracle.streaming_event_ids(lane_start, lane_end)
@@ -192,7 +176,7 @@ def test_an_added_user_event_is_in_the_users_streams_from_the_next_get(emulator,
     before_live = emu.oracle.streaming_event_ids(*lane_window)
     upload = _add(srv, admin.id, "ITEM_UPLOAD")  # the clock has not moved: the same second
     preview = emu.add_user_event(admin.id, "ITEM_PREVIEW")
-    got = {s: _read(client, {"stream_type": s}, positions[s])[0] for s in streams}
+    got = {s: read_stream(client, {"stream_type": s}, positions[s])[0] for s in streams}
     assert [e["event_id"] for e in got["all"]] == [upload, preview]
     assert [e["event_id"] for e in got["changes"]] == [upload]  # a preview is no change
     assert [e["event_id"] for e in got["sync"]] == ([upload] if upload[0] in "01234567" else [])
@@ -203,18 +187,20 @@ def test_an_added_user_event_is_in_the_users_streams_from_the_next_get(emulator,
     assert event["source"]["item_type"] == "file" and event["type"] == "event"
     # nobody else's stream, no enterprise stream, no oracle answer changes
     other = http(srv, emu.config.non_admin_token)
-    assert not {upload, preview} & {e["event_id"] for e in _read(other, {"stream_type": "all"}, "0", 800)[0]}
+    assert not {upload, preview} & {
+        e["event_id"] for e in read_stream(other, {"stream_type": "all"}, "0", 800)[0]
+    }
     assert emu.oracle.event_ids(*lane_window) == before_ids
     assert emu.oracle.streaming_event_ids(*lane_window) == before_live
-    live = {e["event_id"] for e in _read(client, STREAMING, "0")[0]}
+    live = {e["event_id"] for e in read_stream(client, STREAMING, "0")[0]}
     history = page_admin_logs(
         client, created_after=NOW - timedelta(hours=1), created_before=NOW + timedelta(seconds=1)
     )
     assert not {upload, preview} & (live | set(history.event_ids))
     # created in the past (`at`), it still arrives now: after any position handed out before
-    position = _read(client, {"stream_type": "all"}, positions["all"])[1]
+    position = read_stream(client, {"stream_type": "all"}, positions["all"])[1]
     earlier = _add(srv, admin.id, "ITEM_TRASH", at=(NOW - timedelta(hours=5)).isoformat())
-    [event] = _read(client, {"stream_type": "all"}, position)[0]
+    [event] = read_stream(client, {"stream_type": "all"}, position)[0]
     assert event["event_id"] == earlier
     assert datetime.fromisoformat(event["created_at"]) == NOW - timedelta(hours=5)
     assert datetime.fromisoformat(event["recorded_at"]) == NOW
@@ -284,7 +270,7 @@ def test_as_user_reads_that_users_stream_when_an_admin_asks(emulator_server, htt
     emu, srv = emulator_server(events_per_day=1000)
     admin = http(srv, emu.config.developer_token)
     regular = http(srv, emu.config.non_admin_token)
-    own = _read(regular, {"stream_type": "all"}, "0", 800)[0]
+    own = read_stream(regular, {"stream_type": "all"}, "0", 800)[0]
     as_user = _read_as(admin, emu.enterprise.regular_users[0].id, "0")[0]
     assert own and as_user == own
     assert {e["created_by"]["id"] for e in as_user} == {emu.enterprise.regular_users[0].id}

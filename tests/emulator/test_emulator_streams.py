@@ -11,29 +11,15 @@ from datetime import datetime, timedelta
 import httpx
 
 from box_emulator.event_types import CHANGES_STREAM_NAMES, USER_STREAM_NAMES
-from box_emulator.testing import DEFAULT_TEST_NOW
+from box_emulator.testing import DEFAULT_TEST_NOW, read_stream
 
 NOW = DEFAULT_TEST_NOW
-
-
-def _drain(client: httpx.Client, params: dict, limit: int = 500) -> tuple[list[dict], str]:
-    entries: list[dict] = []
-    position = "0"
-    for _ in range(1000):
-        r = client.get("/events", params={**params, "stream_position": position, "limit": limit})
-        assert r.status_code == 200, r.text
-        body = r.json()
-        if not body["entries"]:
-            return entries, str(body["next_stream_position"])
-        entries.extend(body["entries"])
-        position = str(body["next_stream_position"])
-    raise AssertionError("stream did not end")
 
 
 def test_admin_logs_streaming_is_at_least_once_and_out_of_order(emulator_server, http):
     emu, srv = emulator_server(events_per_day=300, streaming_duplicate_rate=0.05)
     client = http(srv, emu.config.developer_token)
-    entries, last = _drain(client, {"stream_type": "admin_logs_streaming"})
+    entries, last = read_stream(client, {"stream_type": "admin_logs_streaming"})
     ids = [e["event_id"] for e in entries]
     assert len(ids) > len(set(ids)), "expected duplicates"
     created = [datetime.fromisoformat(e["created_at"]) for e in entries]
@@ -45,7 +31,7 @@ def test_admin_logs_streaming_is_at_least_once_and_out_of_order(emulator_server,
     r = client.get("/events", params={"stream_type": "admin_logs_streaming", "stream_position": last})
     assert r.json()["entries"] == []
     emu.clock.advance(timedelta(hours=8))
-    newer, _ = _drain_from(client, last)
+    newer = [e["event_id"] for e in read_stream(client, {"stream_type": "admin_logs_streaming"}, last)[0]]
     assert newer and not set(newer) & set(ids)
     # stream_position=now gives an empty page and a position to start from
     r = client.get("/events", params={"stream_type": "admin_logs_streaming", "stream_position": "now"})
@@ -56,24 +42,13 @@ def test_admin_logs_streaming_is_at_least_once_and_out_of_order(emulator_server,
     assert {e["event_type"] for e in r.json()["entries"]} == {"LOGIN"}
 
 
-def _drain_from(client: httpx.Client, position: str) -> tuple[list[str], str]:
-    ids: list[str] = []
-    while True:
-        r = client.get("/events", params={"stream_type": "admin_logs_streaming", "stream_position": position})
-        body = r.json()
-        if not body["entries"]:
-            return ids, position
-        ids += [e["event_id"] for e in body["entries"]]
-        position = str(body["next_stream_position"])
-
-
 def test_user_streams_show_the_users_own_events_within_retention(emulator_server, http):
     emu, srv = emulator_server(events_per_day=1000)
     client = http(srv, emu.config.developer_token)
     admin = emu.enterprise.admin
     seen: dict[str, list[dict]] = {}
     for stream, days in (("all", 21), ("changes", 21), ("sync", 31)):
-        entries, _ = _drain(client, {"stream_type": stream}, limit=800)
+        entries, _ = read_stream(client, {"stream_type": stream}, limit=800)
         seen[stream] = entries
         assert entries, stream
         for e in entries:
