@@ -279,13 +279,6 @@ def _api(concurrency: int | None, rpm: float | None):
     return ApiOptions(concurrency=concurrency, requests_per_minute=rpm)
 
 
-def _with_progress(label: str, job: Callable[..., Any], **kwargs: Any) -> Any:
-    from .progress import WindowProgress
-
-    with WindowProgress(label) as progress:
-        return job(on_plan=progress.on_plan, on_window=progress.on_window, **kwargs)
-
-
 def _tuning(company_domains: list[str] | None) -> Any:
     """The SQL layer's settings: `[transforms]` config, with `--company-domain` over it."""
     from transforms import Tuning
@@ -323,20 +316,22 @@ def backfill(
     Example: boxevents backfill --start 2025-11-23 --end 2026-11-23
     """
     from . import jobs
+    from .progress import WindowProgress
 
     with user_errors(), _writing(destination, duckdb_path, dataset, pipelines_dir, wait) as pipeline:
-        report = _with_progress(
-            "backfill",
-            jobs.backfill,
-            pipeline=pipeline,
-            start=start,
-            end=end,
-            event_types=event_types,
-            api=_api(concurrency, requests_per_minute),
-            window_size=parse_duration(window),
-            windows_per_run=windows_per_run,
-            events_per_run=events_per_run,
-        )
+        with WindowProgress("backfill") as progress:
+            report = jobs.backfill(
+                pipeline,
+                start=start,
+                end=end,
+                event_types=event_types,
+                api=_api(concurrency, requests_per_minute),
+                window_size=parse_duration(window),
+                windows_per_run=windows_per_run,
+                events_per_run=events_per_run,
+                on_plan=progress.on_plan,
+                on_window=progress.on_window,
+            )
         typer.echo(report.summary())
         if not no_transform:
             _transform(pipeline, company_domains=company_domain)
@@ -372,19 +367,21 @@ def sync(
     Example: boxevents sync --overlap 3h --lag 2m
     """
     from . import jobs
+    from .progress import WindowProgress
 
     with user_errors(), _writing(destination, duckdb_path, dataset, pipelines_dir, wait) as pipeline:
-        report = _with_progress(
-            "sync",
-            jobs.sync,
-            pipeline=pipeline,
-            event_types=event_types,
-            api=_api(concurrency, requests_per_minute),
-            overlap=parse_duration(overlap),
-            lag=parse_duration(lag),
-            settle_age=parse_duration(settle_age),
-            window_size=parse_duration(window),
-        )
+        with WindowProgress("sync") as progress:
+            report = jobs.sync(
+                pipeline,
+                event_types=event_types,
+                api=_api(concurrency, requests_per_minute),
+                overlap=parse_duration(overlap),
+                lag=parse_duration(lag),
+                settle_age=parse_duration(settle_age),
+                window_size=parse_duration(window),
+                on_plan=progress.on_plan,
+                on_window=progress.on_window,
+            )
         typer.echo(report.summary())
         if not no_transform:
             _transform(pipeline, company_domains=company_domain)

@@ -321,7 +321,9 @@ def backfill(
     if on_plan:
         on_plan(len(planned), report.windows_skipped)
     reading = _reading(pipeline, "backfill", types, readings, on_window, now)
-    _load_windows(pipeline, todo, reading, api, (windows_per_run, events_per_run), report)
+    _load_windows(
+        pipeline, todo, reading, api, report, windows_per_run=windows_per_run, events_per_run=events_per_run
+    )
     return report
 
 
@@ -366,7 +368,15 @@ def sync(
     if on_plan:
         on_plan(len(windows), 0)
     reading = _reading(pipeline, "sync", types, readings, on_window, now, frozenset(settle))
-    _load_windows(pipeline, windows, reading, api, (windows_per_run, events_per_run), report)
+    _load_windows(
+        pipeline,
+        windows,
+        reading,
+        api,
+        report,
+        windows_per_run=windows_per_run,
+        events_per_run=events_per_run,
+    )
     return report
 
 
@@ -400,12 +410,15 @@ def _load_windows(
     windows: list[Window],
     reading: WindowReading,
     api: ApiOptions | None,
-    checkpoint_size: tuple[int, int],
     report: JobReport,
+    *,
+    windows_per_run: int,
+    events_per_run: int,
 ) -> None:
-    """One dlt run per checkpoint (at most `checkpoint_size` = (windows, events)): each run commits its
-    events and ledger rows together. The report counts what is committed, checkpoint by checkpoint,
-    so an interrupted job (Ctrl-C, SIGTERM: `JobInterrupted`) can say exactly what it loaded."""
+    """One dlt run per checkpoint (at most `windows_per_run` windows, closed once its windows are
+    expected to hold `events_per_run` events): each run commits its events and ledger rows together.
+    The report counts what is committed, checkpoint by checkpoint, so an interrupted job (Ctrl-C,
+    SIGTERM: `JobInterrupted`) can say exactly what it loaded."""
     started = time.monotonic()
     fetched = {"windows": 0, "events": 0}
     """Read from Box but not committed yet: the current checkpoint's share."""
@@ -419,16 +432,15 @@ def _load_windows(
             on_window(done)
 
     reading.on_window = window_done
-    max_windows, max_events = checkpoint_size
-    _check_at_least_one(windows_per_run=max_windows, events_per_run=max_events)
+    _check_at_least_one(windows_per_run=windows_per_run, events_per_run=events_per_run)
     if not windows:
         return
     config = (api or ApiOptions()).resolve()
     fetcher = WindowFetcher(
         open_client(config),
         windows,
-        max_events=max_events,
-        max_windows=max(1, max_windows),
+        max_events=events_per_run,
+        max_windows=max(1, windows_per_run),
         event_types=reading.event_types,
         concurrency=config.concurrency,
     )

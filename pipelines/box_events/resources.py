@@ -108,8 +108,8 @@ TABLE_HINTS = {
 def stamp(events: pa.Table, lane: str, seen_at: datetime) -> pa.Table:
     """The lane columns for rows this read delivers first."""
     rows = events.num_rows
-    return events.append_column("first_lane", pa.array([lane] * rows, pa.string())).append_column(
-        "first_seen_at", pa.array([seen_at] * rows, UTC_TIMESTAMP)
+    return events.append_column("first_lane", pa.repeat(pa.scalar(lane, pa.string()), rows)).append_column(
+        "first_seen_at", pa.repeat(pa.scalar(seen_at, UTC_TIMESTAMP), rows)
     )
 
 

@@ -199,7 +199,7 @@ def _fresh(events: pa.Table, load: StreamLoad) -> pa.Table:
 
 def _with_columns(events: pa.Table, columns: dict[str, str]) -> pa.Table:
     for name, value in columns.items():
-        events = events.append_column(name, pa.array([value] * events.num_rows, pa.string()))
+        events = events.append_column(name, pa.repeat(pa.scalar(value, pa.string()), events.num_rows))
     return events
 
 
