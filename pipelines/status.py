@@ -46,6 +46,8 @@ class StatusReport:
     """Findings still new (not acknowledged, suppressed or resolved), per severity."""
     provisional: list[Window]
     """Read, but not yet by admin_logs a settle age after their end: `sync` reads them again."""
+    settled: list[Window]
+    """Read by admin_logs at least a settle age after their end: nothing more will arrive."""
     live_lane: StoredPosition | None
     """The admin_logs_streaming lane's committed position (None: never started)."""
     sweep: ledger.LiveLaneCounts
@@ -103,6 +105,9 @@ class StatusReport:
         if self.newest_event is not None and self.newest_event_age is not None:
             age = human_duration(self.newest_event_age.total_seconds())
             out.append(f"newest event: {_when(self.newest_event)} ({age} ago)")
+        if self.settled:
+            out.append("settled (read again a day after their end; nothing more will arrive):")
+            out += [f"  {_range(w)}" for w in self.settled]
         if self.provisional:
             out.append("provisional (read before they settled; `sync` reads them again once 24 h old):")
             out += [f"  {_range(w)}" for w in self.provisional]
@@ -147,6 +152,7 @@ class StatusReport:
             "last_runs": {kind: _job_dict(run) if run else None for kind, run in self.last_runs.items()},
             "company_domains": [{"domain": d, "source": source} for d, source in self.company_domains],
             "new_findings": dict(self.new_findings),
+            "settled": _ranges(self.settled),
             "provisional": _ranges(self.provisional),
             "live_lane": {
                 "position": self.live_lane.position,
@@ -176,6 +182,7 @@ def status(
     now = now or datetime.now(UTC)
     covered = ledger.covered(pipeline)
     budget = dlt.config.get("sources.box_events.monthly_call_budget")
+    settlement = ledger.settlement(pipeline, (), settle_age)
     return StatusReport(
         now=now,
         covered=covered,
@@ -202,7 +209,8 @@ def status(
                 "detection_findings",
             )
         },
-        provisional=ledger.settlement(pipeline, (), settle_age).provisional,
+        provisional=settlement.provisional,
+        settled=settlement.settled,
         live_lane=stored_position(pipeline, ADMIN_LOGS_STREAMING, ENTERPRISE),
         sweep=ledger.sweep_counts(pipeline),
         api_calls=ledger.api_calls(pipeline, now),

@@ -58,7 +58,10 @@ def test_events_later_than_the_overlap_are_recovered_by_the_settle_sweep_and_cou
         settled = ledger.settlement(pipeline, (), timedelta(hours=24))
         assert settled.settled and settled.settled[0].start == start
         assert all(w.start >= high_water - timedelta(minutes=5) for w in settled.provisional)
-        assert "sweep:" in "\n".join(status(pipeline, now=final).lines())
+        after = status(pipeline, now=final)
+        assert "sweep:" in "\n".join(after.lines())
+        assert after.settled == settled.settled
+        assert after.as_dict()["settled"][0]["start"] == start.isoformat()
 
 
 def test_status_counts_api_calls_per_lane_and_warns_near_the_monthly_budget(warehouse, monkeypatch):
