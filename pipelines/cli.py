@@ -529,6 +529,46 @@ def status(
 
 
 @app.command()
+def check(
+    max_age: Annotated[
+        str,
+        typer.Option(help="Fresh when the coverage ends at most this long ago (e.g. 30m, 2h) with no gaps."),
+    ],
+    prometheus: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write the facts as a Prometheus text file (for node_exporter's textfile "
+            "collector), replaced whole."
+        ),
+    ] = None,
+    destination: Destination = "duckdb",
+    duckdb_path: DuckdbPath = None,
+    dataset: Dataset = DATASET_NAME,
+    pipelines_dir: PipelinesDir = None,
+) -> None:
+    """Exit 0 when the warehouse is fresh, 1 when it is stale or has gaps, 2 on an error.
+
+    One line on stdout (`ok: …`, or one line per problem): for cron mail, systemd OnFailure or a
+    health check. Built on `status` (the same verdict as `status --max-age`).
+
+    Example: boxevents check --max-age 30m --prometheus /var/lib/node_exporter/box_audit.prom
+    """
+    from .check import prometheus_text, verdict, write_atomically
+    from .status import status as read_status
+
+    with user_errors():
+        limit = parse_duration(max_age)
+        report = read_status(_pipeline(destination, duckdb_path, dataset, pipelines_dir))
+        fresh, lines = verdict(report, limit)
+        if prometheus is not None:
+            write_atomically(prometheus, prometheus_text(report, limit, fresh))
+        for line in lines:
+            typer.echo(line)
+    if not fresh:
+        raise typer.Exit(1)
+
+
+@app.command()
 def transform(
     full: Annotated[bool, typer.Option("--full", help="Rebuild everything, not only new days.")] = False,
     destination: Destination = "duckdb",

@@ -232,3 +232,47 @@ def test_cli_max_age_exits_1_when_stale_or_gapped_and_0_when_fresh(warehouse):
         assert json.loads(gapped.stdout)["problems"] == ["gaps: 1 range is not covered"]
         bad = run("--max-age", "soon")
         assert bad.exit_code == 2 and bad.stderr.startswith("error: cannot read duration 'soon'")
+
+
+def test_check_exits_0_fresh_1_stale_2_on_error_and_writes_a_prometheus_file(warehouse, tmp_path):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with running_emulator(clock=ManualClock(NOW), events_per_day=300) as (emu, srv):
+        jobs.backfill(
+            warehouse.pipeline(), start=MIDNIGHT - 2 * DAY, end=NOW, api=api_for(srv, emu.config), now=NOW
+        )
+    prom = tmp_path / "metrics" / "box_audit.prom"
+    age = datetime.now(UTC) - NOW  # the emulator's clock is fixed; the check reads the real time
+    fresh = CliRunner().invoke(
+        app,
+        [
+            "check",
+            "--max-age",
+            f"{int(age.total_seconds()) + 3600}s",
+            "--prometheus",
+            str(prom),
+            *_where(warehouse),
+        ],
+    )
+    assert fresh.exit_code == 0 and fresh.stdout.startswith("ok: covered to 2026-11-23T12:00:00+00:00")
+    metrics = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(prom.read_text())
+        for sample in family.samples
+    }
+    assert metrics[("box_audit_fresh", ())] == 1
+    assert metrics[("box_audit_covered_to_timestamp_seconds", ())] == NOW.timestamp()
+    assert metrics[("box_audit_events_loaded", ())] == len(warehouse.event_ids())
+    assert metrics[("box_audit_gaps", ())] == 0
+    assert metrics[("box_audit_api_calls_month", (("lane", "admin_logs"),))] > 0
+
+    stale = CliRunner().invoke(
+        app, ["check", "--max-age", "30m", "--prometheus", str(prom), *_where(warehouse)]
+    )
+    assert stale.exit_code == 1 and stale.stdout.startswith("stale: the warehouse is covered to 2026-11-23")
+    assert "box_audit_fresh 0" in prom.read_text()
+
+    missing = CliRunner().invoke(
+        app, ["check", "--max-age", "30m", "--duckdb-path", str(tmp_path / "none.duckdb")]
+    )
+    assert missing.exit_code == 2 and "no warehouse at" in missing.output
