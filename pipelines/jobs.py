@@ -33,7 +33,6 @@ from .box_events.exceptions import BoxEventsError, ConfigurationError, find_caus
 from .box_events.fetch import WindowDone, WindowFetcher
 from .box_events.resources import lane_load
 from .box_events.settings import (
-    ADMIN_LOGS,
     ADMIN_LOGS_STREAMING,
     DATASET_NAME,
     DEFAULT_EVENTS_PER_RUN,
@@ -245,15 +244,6 @@ def _readings(pipeline: dlt.Pipeline) -> list[ledger.Reading]:
     return ledger.readings(pipeline)
 
 
-def _admin_logs_coverage(readings: list[ledger.Reading], types: tuple[str, ...]) -> list[Window]:
-    wanted = ",".join(types)
-    return merge_intervals(
-        (r.window.start, r.window.end)
-        for r in readings
-        if r.lane == ADMIN_LOGS and r.event_types in ("", wanted)
-    )
-
-
 def job_clock(now: datetime | None) -> Callable[[], datetime]:
     """The job's time: the real time, or, when a job is given `now` (tests on an emulator's clock,
     a replay), that moment plus the time elapsed since."""
@@ -314,7 +304,7 @@ def backfill(
         parse_when(start, now=now, name="--start"), parse_when(end, now=now, name="--end"), now=now
     )
     readings = _readings(pipeline)
-    covered = _admin_logs_coverage(readings, types)
+    covered = ledger.covered_by(readings, types)
     planned = plan_windows(first, last, window_size)
     todo = [w for w in planned if not is_covered(w, covered)]
     report = JobReport("backfill", len(planned), len(planned) - len(todo), range=Window(first, last))
@@ -349,7 +339,7 @@ def sync(
     now = now or datetime.now(UTC)
     types = normalize_event_types(event_types)
     readings = _readings(pipeline)
-    covered = _admin_logs_coverage(readings, types)
+    covered = ledger.covered_by(readings, types)
     high_water = covered[-1].end if covered else None
     start = high_water - overlap if high_water else now - first_sync_lookback
     end = now - lag

@@ -56,7 +56,7 @@ class StatusReport:
 
     @property
     def live_lane_gap(self) -> bool:
-        return self.live_lane is not None and self.now - self.live_lane.read_at > STREAMING_RETENTION
+        return self.live_lane is not None and self.live_lane.outlived(STREAMING_RETENTION, self.now)
 
     @property
     def calls_this_month(self) -> int:
@@ -180,15 +180,16 @@ def status(
     """Coverage (all types and per filter), gaps and provisional ranges from the ledger, freshness,
     the live lane, the API calls, and the last job of each kind."""
     now = now or datetime.now(UTC)
-    covered = ledger.covered(pipeline)
+    readings = ledger.readings(pipeline)  # once: every range below is derived from it
+    covered = ledger.covered_by(readings)
     budget = dlt.config.get("sources.box_events.monthly_call_budget")
-    settlement = ledger.settlement(pipeline, (), settle_age)
+    settlement = ledger.settlement_of(readings, (), settle_age)
     return StatusReport(
         now=now,
         covered=covered,
         covered_by_filter={
-            types: ledger.covered(pipeline, tuple(types.split(",")))
-            for types in ledger.event_type_filters(pipeline)
+            types: ledger.covered_by(readings, tuple(types.split(",")))
+            for types in ledger.event_type_filters(readings)
         },
         gaps=gaps(covered[0].start, covered[-1].end, covered) if covered else [],
         newest_event=ledger.newest_event(pipeline),

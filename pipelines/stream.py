@@ -251,7 +251,7 @@ def begin(
     now = clock()
     stored = stored_position(pipeline, lane, stream_key)
     if start_from is None and stored is not None:
-        if now - stored.read_at > retention:
+        if stored.outlived(retention, now):
             watched = (stored.covered_to or stored.read_at).isoformat(timespec="seconds")
             raise StreamGap((gap or _live_lane_gap)(stored, watched))
         return stored.position, stored.covered_to or stored.read_at, None
@@ -278,12 +278,3 @@ def pause(seconds: timedelta, until: Callable[[], bool]) -> None:
             return
         time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
     stopping.check()
-
-
-def stream_gap(pipeline: dlt.Pipeline, now: datetime) -> str | None:
-    """For `status`: the live lane's gap, if its stored position has outlived Box's retention."""
-    stored = stored_position(pipeline, ADMIN_LOGS_STREAMING, ENTERPRISE)
-    if stored is None or now - stored.read_at <= STREAMING_RETENTION:
-        return None
-    age = duration_text(STREAMING_RETENTION)
-    return f"the live lane's position is older than {age}: restart it with --from now, backfill the gap"

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from .arrow_pages import within, without_ids
 from .fetch import WindowBatch, WindowDone, WindowFetcher
 from .resources import Item, stamp
 from .settings import ADMIN_LOGS, EVENTS_TABLE, LEDGER_TABLE, RUNS_TABLE
@@ -57,7 +57,7 @@ def checkpoint_items(fetcher: WindowFetcher, index: int, reading: WindowReading)
             window = item.window
             if window not in known:
                 known[window] = reading.known_ids(window) if reading.known_ids else set()
-            events = _drop_known(item.events, known[window])
+            events = without_ids(item.events, known[window])
             if not events.num_rows:
                 continue
             new_per_window[window] = new_per_window.get(window, 0) + events.num_rows
@@ -100,25 +100,9 @@ def checkpoint_items(fetcher: WindowFetcher, index: int, reading: WindowReading)
     )
 
 
-def _drop_known(events: pa.Table, known: set[str]) -> pa.Table:
-    if not known:
-        return events
-    keep = [event_id not in known for event_id in events.column("event_id").to_pylist()]
-    return events if all(keep) else events.filter(pa.array(keep, pa.bool_()))
-
-
 def _rows_within(events: pa.Table, ranges: Sequence[Window]) -> int:
-    if not ranges:
-        return 0
-    created = events.column("created_at")
-    inside = None
-    for r in ranges:
-        mask = pc.and_(
-            pc.greater_equal(created, pa.scalar(r.start, created.type)),
-            pc.less(created, pa.scalar(r.end, created.type)),
-        )
-        inside = mask if inside is None else pc.or_(inside, mask)
-    return int(pc.sum(pc.cast(inside, pa.int64())).as_py() or 0)
+    """How many rows fall in the (merged, so disjoint) ranges."""
+    return sum(within(events, r.start, r.end).num_rows for r in ranges)
 
 
 def _ledger_row(

@@ -172,6 +172,21 @@ def within(table: pa.Table, start: datetime, end: datetime) -> pa.Table:
     return table.filter(mask)
 
 
+def without_ids(table: pa.Table, ids: set[str]) -> pa.Table:
+    """The rows whose `event_id` is not in `ids` (the ones the warehouse already has)."""
+    if not ids:
+        return table
+    keep = [event_id not in ids for event_id in table.column("event_id").to_pylist()]
+    return table if all(keep) else table.filter(pa.array(keep, pa.bool_()))
+
+
+def with_constants(table: pa.Table, columns: dict[str, pa.Scalar]) -> pa.Table:
+    """`table` with one more column per entry, every row holding that value."""
+    for name, value in columns.items():
+        table = table.append_column(name, pa.repeat(value, table.num_rows))
+    return table
+
+
 class _Actor(msgspec.Struct):
     id: str | int | None = None
     name: str | None = None

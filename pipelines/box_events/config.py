@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Union
 
+import dlt
 from dlt.common.configuration import configspec, resolve_configuration
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.common.configuration.specs import BaseConfiguration, CredentialsConfiguration
@@ -186,8 +187,6 @@ def resolve_api(
 
 def _configured_credential_keys() -> list[str]:
     """The credential keys some provider holds (names only: their values are secrets)."""
-    import dlt
-
     names = {name for spec in CREDENTIAL_SPECS for name in spec.get_resolvable_fields()}
     return sorted(n for n in names if dlt.secrets.get(f"sources.box_events.credentials.{n}") is not None)
 

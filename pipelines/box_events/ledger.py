@@ -93,16 +93,23 @@ def readings(pipeline: dlt.Pipeline) -> list[Reading]:
     ]
 
 
-def _applies(reading: Reading, event_types: Sequence[str]) -> bool:
-    return reading.event_types in ("", ",".join(event_types))
+def _applies(reading: Reading, event_types: Sequence[str] | None) -> bool:
+    return event_types is None or reading.event_types in ("", ",".join(event_types))
 
 
 def covered(
     pipeline: dlt.Pipeline, event_types: Sequence[str] = (), *, lane: str | None = ADMIN_LOGS
 ) -> list[Window]:
-    """Merged ranges the ledger vouches for: windows read for all types, or for exactly this filter,
-    by `lane` (None: any lane), counted only when the load that carried them completed."""
-    return _merged(r for r in readings(pipeline) if _applies(r, event_types) and lane in (None, r.lane))
+    """Merged ranges the ledger vouches for: see `covered_by`."""
+    return covered_by(readings(pipeline), event_types, lane=lane)
+
+
+def covered_by(
+    all_readings: list[Reading], event_types: Sequence[str] | None = (), *, lane: str | None = ADMIN_LOGS
+) -> list[Window]:
+    """Merged ranges of the readings: windows read for all types, or for exactly this filter (None:
+    whatever the filter), by `lane` (None: any lane). `readings` holds only completed loads."""
+    return _merged(r for r in all_readings if _applies(r, event_types) and lane in (None, r.lane))
 
 
 def _merged(chosen: Any) -> list[Window]:
@@ -116,10 +123,6 @@ class Settlement:
     settled: list[Window]
     provisional: list[Window]
     """Read, but not yet by admin_logs `settle_age` after their end."""
-
-
-def settlement(pipeline: dlt.Pipeline, event_types: Sequence[str], settle_age: timedelta) -> Settlement:
-    return settlement_of(readings(pipeline), event_types, settle_age)
 
 
 def settlement_of(
@@ -210,10 +213,10 @@ def newest_event(pipeline: dlt.Pipeline) -> datetime | None:
     return as_utc(rows[0][0]) if rows and rows[0][0] is not None else None
 
 
-def event_type_filters(pipeline: dlt.Pipeline) -> list[str]:
+def event_type_filters(all_readings: list[Reading]) -> list[str]:
     """The `--event-types` filters (comma lists) the ledger holds completed windows for, sorted;
     windows read for all types (filter "") are not listed."""
-    return sorted({r.event_types for r in readings(pipeline) if r.event_types})
+    return sorted({r.event_types for r in all_readings if r.event_types})
 
 
 def api_sources(pipeline: dlt.Pipeline) -> set[str | None]:

@@ -18,7 +18,7 @@ import pyarrow as pa
 from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.sources import DltResource
 
-from .arrow_pages import EVENTS_COLUMNS, UTC_TIMESTAMP
+from .arrow_pages import EVENTS_COLUMNS, UTC_TIMESTAMP, with_constants
 from .settings import EVENTS_TABLE, LEDGER_TABLE, POSITIONS_TABLE, RUNS_TABLE, USER_EVENTS_TABLE
 
 Item = tuple[str, Any]
@@ -107,9 +107,9 @@ TABLE_HINTS = {
 
 def stamp(events: pa.Table, lane: str, seen_at: datetime) -> pa.Table:
     """The lane columns for rows this read delivers first."""
-    rows = events.num_rows
-    return events.append_column("first_lane", pa.repeat(pa.scalar(lane, pa.string()), rows)).append_column(
-        "first_seen_at", pa.repeat(pa.scalar(seen_at, UTC_TIMESTAMP), rows)
+    return with_constants(
+        events,
+        {"first_lane": pa.scalar(lane, pa.string()), "first_seen_at": pa.scalar(seen_at, UTC_TIMESTAMP)},
     )
 
 

@@ -50,6 +50,8 @@ MAX_STREAM_INTERVAL = timedelta(minutes=2)
 STREAM_COUNTERS_EVERY = timedelta(minutes=10)
 """Idle polls load nothing; their API calls are written to `sync_runs` at least this often."""
 DEFAULT_STREAM_START = "now"
+KNOWN_IDS_AHEAD = timedelta(hours=1)
+"""A stream load asks the warehouse which ids it has for this much of `created_at` at once."""
 LONGPOLL_BACKOFF_MAX = timedelta(seconds=30)
 """A long poll that cannot reach Box's real-time server is tried again after 1, 2, 4 ... seconds,
 at most this long (a server that times out is tried again at once: it already waited)."""

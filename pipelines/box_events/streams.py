@@ -20,6 +20,7 @@ import dlt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .arrow_pages import with_constants, without_ids
 from .client import BoxEventsClient, Page
 from .fetch import FirstSightings
 from .ledger import as_utc, query
@@ -27,6 +28,7 @@ from .resources import Item, stamp
 from .settings import (
     ADMIN_LOGS_STREAMING,
     EVENTS_TABLE,
+    KNOWN_IDS_AHEAD,
     LEDGER_TABLE,
     PAGE_LIMIT,
     POSITIONS_TABLE,
@@ -46,6 +48,10 @@ class StoredPosition:
     read_at: datetime
     covered_to: datetime | None
     """The live lane watched up to here (the poll's time less Box's buffer)."""
+
+    def outlived(self, retention: timedelta, now: datetime) -> bool:
+        """Read longer ago than Box keeps the stream: a gap lies behind it."""
+        return now - self.read_at > retention
 
 
 def stored_position(pipeline: dlt.Pipeline, lane: str, stream_key: str) -> StoredPosition | None:
@@ -86,6 +92,17 @@ class StreamLoad:
     job_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     outcome: StreamOutcome = field(default_factory=lambda: StreamOutcome())
+    _span: tuple[datetime, datetime, set[str]] | None = None
+
+    def known(self, start: datetime, end: datetime) -> set[str]:
+        """The warehouse's ids in `[start, end)`, asked for an hour ahead: a catch-up's pages
+        follow one another in time, so this asks the warehouse about once an hour of events
+        instead of once a page (each ask opens a connection: tens of milliseconds)."""
+        assert self.known_ids is not None
+        if self._span is None or not (self._span[0] <= start and end <= self._span[1]):
+            ahead = max(end, start + KNOWN_IDS_AHEAD)
+            self._span = (start, ahead, self.known_ids(start, ahead))
+        return self._span[2]
 
 
 @dataclass
@@ -127,7 +144,8 @@ def stream_items(
             oldest, newest = pc.min(created).as_py(), pc.max(created).as_py()
             out.oldest_new = min(filter(None, (out.oldest_new, oldest)))
             out.newest_new = max(filter(None, (out.newest_new, newest)))
-            yield load.table, _with_columns(stamp(events, load.lane, load.clock()), load.extra_columns)
+            extra = {name: pa.scalar(value, pa.string()) for name, value in load.extra_columns.items()}
+            yield load.table, with_constants(stamp(events, load.lane, load.clock()), extra)
         if out.events_read >= load.max_events:
             break
     else:
@@ -190,17 +208,7 @@ def _fresh(events: pa.Table, load: StreamLoad) -> pa.Table:
     if load.known_ids is None:
         return events
     oldest, newest = pc.min(created).as_py(), pc.max(created).as_py()
-    known = load.known_ids(oldest, newest + timedelta(microseconds=1))
-    if not known:
-        return events
-    keep = [event_id not in known for event_id in events.column("event_id").to_pylist()]
-    return events.filter(pa.array(keep, pa.bool_()))
-
-
-def _with_columns(events: pa.Table, columns: dict[str, str]) -> pa.Table:
-    for name, value in columns.items():
-        events = events.append_column(name, pa.repeat(pa.scalar(value, pa.string()), events.num_rows))
-    return events
+    return without_ids(events, load.known(oldest, newest + timedelta(microseconds=1)))
 
 
 def _watched(load: StreamLoad, covered_to: datetime, run_id: str) -> dict[str, Any]:

@@ -55,7 +55,7 @@ def test_events_later_than_the_overlap_are_recovered_by_the_settle_sweep_and_cou
         kinds = {row[0] for row in warehouse.query("SELECT DISTINCT kind FROM box_events.window_ledger")}
         assert "settle" in kinds
 
-        settled = ledger.settlement(pipeline, (), timedelta(hours=24))
+        settled = ledger.settlement_of(ledger.readings(pipeline), (), timedelta(hours=24))
         assert settled.settled and settled.settled[0].start == start
         assert all(w.start >= high_water - timedelta(minutes=5) for w in settled.provisional)
         after = status(pipeline, now=final)
