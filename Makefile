@@ -35,8 +35,10 @@ bench: install  ## every benchmark in bench/ (minutes; prints the README table)
 	$(PY) -m bench
 
 # Debian packages the tests run for real: PostgreSQL (a throwaway server), systemd-analyze (the
-# units in deploy/ are verified), flock (the cron line). Installed only where missing (CI runs it).
-SYSTEM_PACKAGES := postgresql systemd util-linux
+# units in deploy/ are verified), flock (the cron line), headless Chromium and its WebDriver (the
+# report and the dashboard are looked at in a real browser), Java 17 (Spark runs the dbt models).
+# Installed only where missing (CI runs it).
+SYSTEM_PACKAGES := postgresql systemd util-linux chromium chromium-driver openjdk-17-jre-headless
 system:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
