@@ -63,11 +63,17 @@ class QueryResult:
 
 
 def run_query(
-    pipeline: dlt.Pipeline, sql: str, *, limit: int | None = None, write: bool = False
+    pipeline: dlt.Pipeline,
+    sql: str,
+    *,
+    params: Sequence[Any] = (),
+    limit: int | None = None,
+    write: bool = False,
 ) -> QueryResult:
-    """The rows of `sql` on the pipeline's warehouse, at most `limit` of them; read-only unless `write`."""
+    """The rows of `sql` on the pipeline's warehouse, at most `limit` of them; read-only unless `write`.
+    `params` are bound to the statement's placeholders (`placeholder(pipeline)` writes one)."""
     _check_limit(limit)
-    with open_query(pipeline, sql, write=write) as cursor:
+    with open_query(pipeline, sql, params=params, write=write) as cursor:
         rows = Rows(cursor, limit)
         return QueryResult(rows.header, list(rows), rows.more)
 
@@ -140,22 +146,26 @@ class Rows:
 
 
 @contextmanager
-def open_query(pipeline: dlt.Pipeline, sql: str, *, write: bool = False) -> Iterator[Any]:
+def open_query(
+    pipeline: dlt.Pipeline, sql: str, *, params: Sequence[Any] = (), write: bool = False
+) -> Iterator[Any]:
     """An executed DB-API cursor on the pipeline's warehouse; read-only unless `write` (see the
-    module's docstring for how). Database errors, here or while the caller reads the cursor, become
-    one-line `BoxEventsError`s."""
+    module's docstring for how). `params` are bound by the driver, never pasted into the text: the
+    way to put a user's input into SQL. Database errors, here or while the caller reads the cursor,
+    become one-line `BoxEventsError`s."""
     client = pipeline.sql_client()
     dbapi_error = getattr(getattr(client, "dbapi", None), "Error", DatabaseException)
     kind = _warehouse_kind(pipeline)
+    params = tuple(params)
     if write:
-        opened = _through_dlt(client, sql)
+        opened = _through_dlt(client, sql, params)
     elif kind == "duckdb":
-        opened = _duckdb_read_only(client, sql)
+        opened = _duckdb_read_only(client, sql, params)
     elif kind == "postgres":
-        opened = _postgres_read_only(client, sql)
+        opened = _postgres_read_only(client, sql, params)
     else:
         _refuse_unless_read(sql, client.capabilities.sqlglot_dialect)
-        opened = _through_dlt(client, sql)
+        opened = _through_dlt(client, sql, params)
     try:
         with opened as cursor:
             yield cursor
@@ -173,14 +183,24 @@ def _warehouse_kind(pipeline: dlt.Pipeline) -> str:
     return pipeline.destination.destination_type.rsplit(".", 1)[-1]
 
 
+_PLACEHOLDERS = {"duckdb": "?", "motherduck": "?"}
+"""The drivers' DB-API placeholder (`paramstyle`): DuckDB's `qmark`; psycopg2 (PostgreSQL, Redshift)
+and most others dlt drives take `format`, `%s` (and then a literal `%` in the SQL is written `%%`)."""
+
+
+def placeholder(pipeline: dlt.Pipeline) -> str:
+    """The placeholder a bound parameter takes in SQL for the pipeline's warehouse: `?` or `%s`."""
+    return _PLACEHOLDERS.get(_warehouse_kind(pipeline), "%s")
+
+
 @contextmanager
-def _through_dlt(client: Any, sql: str) -> Iterator[Any]:
-    with client, client.execute_query(sql) as cursor:
+def _through_dlt(client: Any, sql: str, params: tuple[Any, ...] = ()) -> Iterator[Any]:
+    with client, client.execute_query(sql, *params) as cursor:
         yield cursor
 
 
 @contextmanager
-def _duckdb_read_only(client: Any, sql: str) -> Iterator[Any]:
+def _duckdb_read_only(client: Any, sql: str, params: tuple[Any, ...] = ()) -> Iterator[Any]:
     """The DuckDB file opened read-only, with dlt's settings for it and the dataset as search path."""
     import duckdb
 
@@ -198,7 +218,7 @@ def _duckdb_read_only(client: Any, sql: str) -> Iterator[Any]:
             connection.execute("SET TimeZone = ?", [credentials.session_timezone])
         with suppress(duckdb.CatalogException):  # no dataset yet: only qualified names resolve
             connection.execute("SET search_path = ?", [client.fully_qualified_dataset_name()])
-        yield connection.execute(sql)
+        yield connection.execute(sql, list(params)) if params else connection.execute(sql)
     finally:
         connection.close()
 
@@ -227,7 +247,7 @@ def _connect_when_free(path: str, config: dict[str, Any]) -> Any:
 
 
 @contextmanager
-def _postgres_read_only(client: Any, sql: str) -> Iterator[Any]:
+def _postgres_read_only(client: Any, sql: str, params: tuple[Any, ...] = ()) -> Iterator[Any]:
     """The statement in a read-only transaction of a read-only session, through dlt's connection.
 
     A plain query runs in a server-side cursor, so that PostgreSQL sends only the rows fetched
@@ -245,7 +265,7 @@ def _postgres_read_only(client: Any, sql: str) -> Iterator[Any]:
         connection.autocommit = False
         cursor = connection.cursor(name="boxevents_query") if _is_plain_query(sql) else connection.cursor()
         try:
-            cursor.execute(sql)
+            cursor.execute(sql, params or None)  # None: no binding, so a `%` in the SQL stays as it is
             if cursor.name:
                 cursor.fetchmany(0)  # a server-side cursor learns its columns at the first fetch
             yield cursor

@@ -248,6 +248,15 @@ def test_a_warehouse_loaded_by_dlt_answers_from_its_dataset(tmp_path):
     assert (result.header, result.rows, result.more) == (["event_id"], [("a",)], True)
 
 
+def test_bound_parameters_are_values_never_sql(tmp_path):
+    pipeline = jobs.make_pipeline(duckdb_path=tmp_path / "w.duckdb", pipelines_dir=tmp_path / "pipelines")
+    pipeline.run([{"event_id": "a"}, {"event_id": "b"}], table_name="admin_logs")
+    mark = query.placeholder(pipeline)
+    sql = f"SELECT event_id FROM admin_logs WHERE event_id = {mark} OR event_id = {mark} ORDER BY 1"
+    assert mark == "?"
+    assert query.run_query(pipeline, sql, params=["a", "b' OR 'x' = 'x"]).rows == [("a",)]
+
+
 def test_other_warehouses_run_only_what_sqlglot_calls_a_read(where, warehouse, monkeypatch):
     """On a warehouse that cannot be opened read-only, sqlglot decides; shown on DuckDB through
     dlt's ordinary (writable) connection."""
@@ -384,6 +393,15 @@ def test_postgres_changes_with_write(postgres, monkeypatch):
     assert result.stderr.splitlines() == ["(1 row changed)"]
     after = run_pg(postgres, monkeypatch, "SELECT event_id FROM admin_logs ORDER BY 1", "--format", "csv")
     assert after.stdout.split() == ["event_id", "e1", "e3"]
+
+
+def test_postgres_binds_parameters_in_its_read_only_transaction(postgres):
+    dsn, options = postgres
+    pipeline = jobs.make_pipeline("postgres", credentials=dsn, pipelines_dir=options[-1])
+    mark = query.placeholder(pipeline)
+    sql = f"SELECT event_id FROM admin_logs WHERE event_id IN ({mark}, {mark}) AND event_id LIKE 'e%%'"
+    assert mark == "%s"
+    assert query.run_query(pipeline, sql, params=["e1", "e3' OR 'x' = 'x"]).rows == [("e1",)]
 
 
 def test_postgres_sql_error_is_one_line(postgres, monkeypatch):
