@@ -21,12 +21,13 @@ import math
 import re
 import sys
 import time as clock
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from itertools import count
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -145,6 +146,11 @@ class Rows:
                 yield tuple(row)
 
 
+Execute = Callable[[str, Sequence[Any]], Any]
+"""`execute(sql, params)`: runs one statement and returns its executed DB-API cursor, which stays
+readable until the next call or the session's end."""
+
+
 @contextmanager
 def open_query(
     pipeline: dlt.Pipeline, sql: str, *, params: Sequence[Any] = (), write: bool = False
@@ -153,22 +159,29 @@ def open_query(
     module's docstring for how). `params` are bound by the driver, never pasted into the text: the
     way to put a user's input into SQL. Database errors, here or while the caller reads the cursor,
     become one-line `BoxEventsError`s."""
+    with open_session(pipeline, write=write) as execute:
+        yield execute(sql, params)
+
+
+@contextmanager
+def open_session(pipeline: dlt.Pipeline, *, write: bool = False) -> Iterator[Execute]:
+    """One connection to the pipeline's warehouse for several statements, read-only unless `write`,
+    closed on exit: hold it for one piece of work (a dashboard's refresh), never longer, because on
+    DuckDB no one can write while it is open. Errors are `open_query`'s."""
     client = pipeline.sql_client()
     dbapi_error = getattr(getattr(client, "dbapi", None), "Error", DatabaseException)
     kind = _warehouse_kind(pipeline)
-    params = tuple(params)
     if write:
-        opened = _through_dlt(client, sql, params)
+        opened = _through_dlt(client)
     elif kind == "duckdb":
-        opened = _duckdb_read_only(client, sql, params)
+        opened = _duckdb_read_only(client)
     elif kind == "postgres":
-        opened = _postgres_read_only(client, sql, params)
+        opened = _postgres_read_only(client)
     else:
-        _refuse_unless_read(sql, client.capabilities.sqlglot_dialect)
-        opened = _through_dlt(client, sql, params)
+        opened = _through_dlt(client, reads_only=client.capabilities.sqlglot_dialect or "")
     try:
-        with opened as cursor:
-            yield cursor
+        with opened as execute:
+            yield execute
     except BoxEventsError:
         raise
     except (DatabaseException, DestinationConnectionError, dbapi_error) as exc:
@@ -194,13 +207,21 @@ def placeholder(pipeline: dlt.Pipeline) -> str:
 
 
 @contextmanager
-def _through_dlt(client: Any, sql: str, params: tuple[Any, ...] = ()) -> Iterator[Any]:
-    with client, client.execute_query(sql, *params) as cursor:
-        yield cursor
+def _through_dlt(client: Any, *, reads_only: str | None = None) -> Iterator[Execute]:
+    """dlt's own connection; with `reads_only` (a sqlglot dialect, "" for sqlglot's default), each
+    statement runs only if sqlglot calls it a read."""
+    with client, ExitStack() as cursors:
+
+        def execute(sql: str, params: Sequence[Any]) -> Any:
+            if reads_only is not None:
+                _refuse_unless_read(sql, reads_only or None)
+            return cursors.enter_context(client.execute_query(sql, *params))
+
+        yield execute
 
 
 @contextmanager
-def _duckdb_read_only(client: Any, sql: str, params: tuple[Any, ...] = ()) -> Iterator[Any]:
+def _duckdb_read_only(client: Any) -> Iterator[Execute]:
     """The DuckDB file opened read-only, with dlt's settings for it and the dataset as search path."""
     import duckdb
 
@@ -218,7 +239,7 @@ def _duckdb_read_only(client: Any, sql: str, params: tuple[Any, ...] = ()) -> It
             connection.execute("SET TimeZone = ?", [credentials.session_timezone])
         with suppress(duckdb.CatalogException):  # no dataset yet: only qualified names resolve
             connection.execute("SET search_path = ?", [client.fully_qualified_dataset_name()])
-        yield connection.execute(sql, list(params)) if params else connection.execute(sql)
+        yield lambda sql, params: connection.execute(sql, list(params)) if params else connection.execute(sql)
     finally:
         connection.close()
 
@@ -247,30 +268,38 @@ def _connect_when_free(path: str, config: dict[str, Any]) -> Any:
 
 
 @contextmanager
-def _postgres_read_only(client: Any, sql: str, params: tuple[Any, ...] = ()) -> Iterator[Any]:
-    """The statement in a read-only transaction of a read-only session, through dlt's connection.
+def _postgres_read_only(client: Any) -> Iterator[Execute]:
+    """Statements in one read-only transaction of a read-only session, through dlt's connection.
 
     A plain query runs in a server-side cursor, so that PostgreSQL sends only the rows fetched
     (psycopg2's ordinary cursor receives the whole result first)."""
-    statements = _statement_count(sql, "postgres")
-    if statements > 1:
-        raise ReadOnlyQueryError(
-            f"the query holds {statements} statements; read-only, boxevents query runs one at a time "
-            "on PostgreSQL: run them one by one, or pass --write"
-        )
     with client:
         connection = client.native_connection
         with connection.cursor() as setup:
             setup.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
         connection.autocommit = False
-        cursor = connection.cursor(name="boxevents_query") if _is_plain_query(sql) else connection.cursor()
-        try:
-            cursor.execute(sql, params or None)  # None: no binding, so a `%` in the SQL stays as it is
+        opened = count()
+
+        def execute(sql: str, params: Sequence[Any]) -> Any:
+            statements = _statement_count(sql, "postgres")
+            if statements > 1:
+                raise ReadOnlyQueryError(
+                    f"the query holds {statements} statements; read-only, boxevents query runs one at "
+                    "a time on PostgreSQL: run them one by one, or pass --write"
+                )
+            plain = _is_plain_query(sql)
+            cursor = (
+                connection.cursor(name=f"boxevents_query_{next(opened)}") if plain else connection.cursor()
+            )
+            cursor.execute(sql, tuple(params) or None)  # None: no binding, so a `%` stays as it is
             if cursor.name:
                 cursor.fetchmany(0)  # a server-side cursor learns its columns at the first fetch
-            yield cursor
+            return cursor
+
+        try:
+            yield execute
         finally:
-            connection.rollback()  # nothing to keep, and it ends the server-side cursor
+            connection.rollback()  # nothing to keep, and it ends the server-side cursors
             connection.autocommit = True
 
 

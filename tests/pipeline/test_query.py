@@ -257,6 +257,17 @@ def test_bound_parameters_are_values_never_sql(tmp_path):
     assert query.run_query(pipeline, sql, params=["a", "b' OR 'x' = 'x"]).rows == [("a",)]
 
 
+def test_a_session_runs_several_reads_on_one_read_only_connection(where, warehouse):
+    with query.open_session(warehouse.pipeline()) as execute:
+        assert execute(COUNT_EVENTS, ()).fetchall() == [(len(EVENTS),)]
+        assert execute("SELECT login FROM box_events.admin_logs WHERE event_id = ?", ["e2"]).fetchall() == [
+            ("bob@example.com",)
+        ]
+        with pytest.raises(ReadOnlyQueryError, match=r"tried to write \(DELETE\)"):
+            execute("DELETE FROM box_events.admin_logs", ())
+    assert warehouse.query(COUNT_EVENTS) == [(len(EVENTS),)]
+
+
 def test_other_warehouses_run_only_what_sqlglot_calls_a_read(where, warehouse, monkeypatch):
     """On a warehouse that cannot be opened read-only, sqlglot decides; shown on DuckDB through
     dlt's ordinary (writable) connection."""
@@ -402,6 +413,9 @@ def test_postgres_binds_parameters_in_its_read_only_transaction(postgres):
     sql = f"SELECT event_id FROM admin_logs WHERE event_id IN ({mark}, {mark}) AND event_id LIKE 'e%%'"
     assert mark == "%s"
     assert query.run_query(pipeline, sql, params=["e1", "e3' OR 'x' = 'x"]).rows == [("e1",)]
+    with query.open_session(pipeline) as execute:  # two server-side cursors in one transaction
+        first, second = execute(sql, ["e1", "e3"]), execute(sql, ["e3", "-"])
+        assert (first.fetchall(), second.fetchall()) == ([("e1",), ("e3",)], [("e3",)])
 
 
 def test_postgres_sql_error_is_one_line(postgres, monkeypatch):
