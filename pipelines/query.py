@@ -179,9 +179,21 @@ def open_session(pipeline: dlt.Pipeline, *, write: bool = False) -> Iterator[Exe
         opened = _postgres_read_only(client)
     else:
         opened = _through_dlt(client, reads_only=client.capabilities.sqlglot_dialect or "")
+    with _one_line_errors(dbapi_error, write), opened as execute:
+
+        def one_line_execute(sql: str, params: Sequence[Any]) -> Any:
+            with _one_line_errors(dbapi_error, write):
+                return execute(sql, params)
+
+        yield one_line_execute
+
+
+@contextmanager
+def _one_line_errors(dbapi_error: type[Exception], write: bool) -> Iterator[None]:
+    """Database errors as one-line `BoxEventsError`s: a refused write says so, anything else is the
+    database's first line."""
     try:
-        with opened as execute:
-            yield execute
+        yield
     except BoxEventsError:
         raise
     except (DatabaseException, DestinationConnectionError, dbapi_error) as exc:
