@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 Rows = Iterable[Sequence[Any]]
+Span = tuple[date, date] | None
+"""First and last day (both included) a time axis shows, so days without rows show as empty; None:
+the days of the rows."""
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 """ISO days of the week 1..7, Monday first (what `extract(isodow …)` returns)."""
@@ -42,6 +45,22 @@ EXPOSURE_NAMES = {
     "open_shared_link": "links opened to anyone",
     "external_collaborator": "external collaborators added",
 }
+CATEGORY_COLORS = {
+    "file_access": "#2563eb",
+    "content_changes": "#16a34a",
+    "authentication": "#f59e0b",
+    "sharing": "#dc2626",
+    "collaboration": "#7c3aed",
+    "users_and_groups": "#0891b2",
+    "security": "#111827",
+    "apps_and_tokens": "#db2777",
+    "governance": "#65a30d",
+    "box_sign": "#ea580c",
+    "tasks_and_comments": "#0d9488",
+    "collections": "#a16207",
+    "uncategorized": "#9ca3af",
+}
+"""One colour per category of the catalog (`box_event_types.category`), the same in every chart."""
 PALETTE = (
     "#2563eb", "#16a34a", "#f59e0b", "#dc2626", "#7c3aed", "#0891b2", "#db2777",
     "#65a30d", "#ea580c", "#4b5563", "#0d9488", "#9333ea", "#ca8a04", "#be123c",
@@ -53,7 +72,9 @@ FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 def label(value: Any) -> str:
     """An event-supplied value as plotly text: HTML-escaped (plotly shows `&lt;` as `<`), so a name
     like `<script>` is shown, never interpreted. None becomes `(none)`."""
-    return html.escape("(none)" if value is None else str(value), quote=True)
+    text = html.escape("(none)" if value is None else str(value), quote=False)
+    # plotly decodes numeric entities and &lt; &gt; &amp;, but not &quot;: quotes as numbers
+    return text.replace('"', "&#34;").replace("'", "&#39;")
 
 
 def is_empty(rows: Sequence[Sequence[Any]]) -> bool:
@@ -72,6 +93,19 @@ def _day(value: Any) -> str:
     return str(value)
 
 
+def _days_axis(fig: go.Figure, span: Span) -> None:
+    """A date axis of whole days; with a span, exactly those days (half a day of margin each side)."""
+    fig.update_xaxes(type="date", tickformat="%d %b")
+    if span is not None:
+        first, last = span
+        fig.update_xaxes(range=[_shift(first, -12), _shift(last, 12)])
+
+
+def _shift(day: date, hours: int) -> str:
+    moment = datetime(day.year, day.month, day.day) + timedelta(hours=hours)
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
 def _layout(fig: go.Figure, *, height: int = HEIGHT, legend: bool = True) -> go.Figure:
     fig.update_layout(
         template="plotly_white",
@@ -85,28 +119,32 @@ def _layout(fig: go.Figure, *, height: int = HEIGHT, legend: bool = True) -> go.
     return fig
 
 
-def daily_events_by_category(rows: Rows) -> go.Figure:
-    """Stacked bars: events per UTC day, one colour per category.
+def daily_events_by_category(rows: Rows, *, span: Span = None) -> go.Figure:
+    """Stacked bars: events per UTC day, one colour per category (`CATEGORY_COLORS`).
 
     rows: `(day, category, events)` (`marts.daily_events_by_category`)."""
     by_category: dict[str, dict[str, int]] = {}
     totals: dict[str, int] = {}
     for day, category, events in rows:
-        name = label(category)
+        name = str(category)
         by_category.setdefault(name, {})[_day(day)] = int(events)
         totals[name] = totals.get(name, 0) + int(events)
     fig = go.Figure()
-    for i, name in enumerate(sorted(by_category, key=lambda c: (-totals[c], c))):
+    others = 0
+    for name in sorted(by_category, key=lambda c: (-totals[c], c)):
         days = sorted(by_category[name])
+        color = CATEGORY_COLORS.get(name)
+        if color is None:
+            color, others = PALETTE[others % len(PALETTE)], others + 1
         fig.add_bar(
-            name=name,
+            name=label(name),
             x=days,
             y=[by_category[name][d] for d in days],
-            marker_color=PALETTE[i % len(PALETTE)],
+            marker_color=color,
             hovertemplate="%{x|%a %d %b}: %{y:,} events<extra>%{fullData.name}</extra>",
         )
-    fig.update_layout(barmode="stack", bargap=0.15)
-    fig.update_xaxes(type="date", tickformat="%d %b")
+    fig.update_layout(barmode="stack", bargap=0.15, legend={"traceorder": "normal"})
+    _days_axis(fig, span)
     fig.update_yaxes(title_text="events", tickformat=",")
     return _layout(fig, height=400)
 
@@ -146,7 +184,11 @@ def logins_by_hour_of_week(rows: Rows) -> go.Figure:
         coloraxis={"colorscale": "Blues", "colorbar": {"len": 0.42, "y": 0.79, "title": {"text": ""}}},
         coloraxis2={"colorscale": "Reds", "colorbar": {"len": 0.42, "y": 0.21, "title": {"text": ""}}},
     )
-    fig.update_xaxes(tickmode="array", tickvals=list(range(0, 24, 3)), ticksuffix=":00", showgrid=False)
+    ticks = list(range(0, 24, 3))
+    fig.update_xaxes(
+        tickmode="array", tickvals=ticks, ticktext=[f"{h:02d}:00" for h in ticks], showgrid=False
+    )
+    fig.update_xaxes(title_text="hour of the day (UTC)", row=2, col=1)
     fig.update_yaxes(autorange="reversed", showgrid=False)
     return _layout(fig, height=460, legend=False)
 
@@ -176,7 +218,7 @@ def top_actors(rows: Rows) -> go.Figure:
     return _layout(fig, height=max(240, 28 * len(actors) + 80), legend=False)
 
 
-def external_sharing_over_time(rows: Rows) -> go.Figure:
+def external_sharing_over_time(rows: Rows, *, span: Span = None) -> go.Figure:
     """Stacked bars per UTC day: links opened to anyone, and external collaborators added.
 
     rows: `(day, exposure, events)`, `exposure` one of `open_shared_link`, `external_collaborator`
@@ -195,8 +237,8 @@ def external_sharing_over_time(rows: Rows) -> go.Figure:
             marker_color=("#dc2626", "#7c3aed", *PALETTE)[i],
             hovertemplate="%{x|%a %d %b}: %{y:,}<extra>%{fullData.name}</extra>",
         )
-    fig.update_layout(barmode="stack", bargap=0.15)
-    fig.update_xaxes(type="date", tickformat="%d %b")
+    fig.update_layout(barmode="stack", bargap=0.15, legend={"traceorder": "normal"})
+    _days_axis(fig, span)
     fig.update_yaxes(title_text="events", tickformat=",", rangemode="tozero")
     return _layout(fig)
 

@@ -1,0 +1,29 @@
+"""Fixtures of the report tests: the transform tests' `world` (re-exported, unchanged: one loaded
+and transformed warehouse per worker) and one network-blocked headless Chromium per module
+(`tests/pictures/browser.py`) that records every script error and refused request of a page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.pictures.browser import chromium
+from tests.transforms.conftest import world  # noqa: F401  (the session fixture, shared as it is)
+
+WATCH = """
+window.__problems = [];
+addEventListener('error',
+  e => __problems.push('error: ' + (e.message || (e.target && e.target.outerHTML))), true);
+addEventListener('securitypolicyviolation',
+  e => __problems.push('refused: ' + e.violatedDirective + ' ' + e.blockedURI));
+"""
+"""Run before any script of every page: what went wrong lands in `window.__problems`."""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as driver:
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": WATCH})
+        yield driver
