@@ -24,7 +24,7 @@ from dlt.destinations.exceptions import DestinationConnectionError
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from .box_events import ledger, stopping
+from .box_events import lake, ledger, stopping
 from .box_events.admin_logs import WindowReading, checkpoint_items
 from .box_events.client import open_client
 from .box_events.config import ApiOptions
@@ -104,7 +104,9 @@ def make_pipeline(
     pipeline_name: str = PIPELINE_NAME,
     must_exist: bool = False,
 ) -> dlt.Pipeline:
-    """A dlt pipeline on any destination; DuckDB by default (file `box_audit.duckdb`).
+    """A dlt pipeline on any destination; DuckDB by default (file `box_audit.duckdb`). On
+    `filesystem` the bucket is dlt's `destination.filesystem.bucket_url` and the tables are stored
+    as `destination.filesystem.table_format` says (see `box_events.lake`).
 
     The DuckDB location is checked first, in one line: for a command that reads (`must_exist`), the
     warehouse must already be there; for one that writes, its folder must be writable and an
@@ -118,19 +120,23 @@ def make_pipeline(
     else:
         warehouse.check_can_write()
     try:
-        dest = (
-            dlt.destinations.duckdb(credentials=duckdb_credentials(warehouse.duckdb_path))
-            if destination == "duckdb"
-            else (dlt.common.destination.Destination.from_reference(destination, credentials=credentials))
-        )
+        if destination == "duckdb":
+            dest = dlt.destinations.duckdb(credentials=duckdb_credentials(warehouse.duckdb_path))
+        elif destination == lake.FILESYSTEM:
+            dest = dlt.destinations.filesystem(bucket_url=warehouse.bucket_url, credentials=credentials)
+        else:
+            dest = dlt.common.destination.Destination.from_reference(destination, credentials=credentials)
     except (UnknownDestinationModule, ImportError, ValueError) as exc:
         raise ConfigurationError(
             f"unknown destination {destination!r}: use a dlt destination name such as duckdb, "
-            "motherduck, postgres, snowflake, bigquery or databricks"
+            "motherduck, postgres, filesystem, snowflake, bigquery or databricks"
         ) from exc
     folder = Path(os.path.abspath(pipelines_dir)) if pipelines_dir else warehouse.default_pipelines_dir
     check_pipelines_dir(folder)
-    return _open_pipeline(pipeline_name, dest, dataset_name, folder)
+    pipeline = _open_pipeline(pipeline_name, dest, dataset_name, folder)
+    if warehouse.table_format is not None:
+        lake.restore_schema(pipeline, warehouse.table_format)
+    return pipeline
 
 
 def _open_pipeline(name: str, destination: Any, dataset_name: str, folder: Path) -> dlt.Pipeline:
@@ -425,6 +431,7 @@ def _load_windows(
     _check_at_least_one(windows_per_run=windows_per_run, events_per_run=events_per_run)
     if not windows:
         return
+    table_format = lake.table_format_of(pipeline)
     config = (api or ApiOptions()).resolve()
     fetcher = WindowFetcher(
         open_client(config),
@@ -439,7 +446,7 @@ def _load_windows(
         while fetcher.has_checkpoint(index):
             stopping.check()
             with _one_line_errors():
-                source = lane_load(checkpoint_items(fetcher, index, reading))
+                source = lane_load(checkpoint_items(fetcher, index, reading), table_format)
                 info = pipeline.run(source, loader_file_format="parquet")
             report.runs += 1
             report.load_ids.extend(info.loads_ids)

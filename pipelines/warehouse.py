@@ -30,7 +30,9 @@ from typing import Any
 import dlt
 import filelock
 
+from .box_events import lake
 from .box_events.exceptions import BoxEventsError, ConfigurationError
+from .box_events.lake import TableFormat
 from .box_events.settings import PIPELINE_NAME
 from .wording import human_duration
 
@@ -49,17 +51,29 @@ DEFAULT_DUCKDB_FILE = f"{PIPELINE_NAME}.duckdb"
 
 @dataclass(frozen=True)
 class Warehouse:
-    """A destination and dataset; for DuckDB, the absolute path of its file."""
+    """A destination and dataset; for DuckDB, the absolute path of its file; for the filesystem
+    destination, its bucket and how the tables are stored there (`box_events.lake`)."""
 
     destination: str
     dataset: str
     duckdb_path: Path | None = None
+    bucket_url: str | None = None
+    table_format: TableFormat | None = None
 
     @classmethod
     def resolve(cls, destination: str, dataset: str, duckdb_path: str | Path | None = None) -> Warehouse:
         """The warehouse a command means. A DuckDB path comes from the argument, else
         `DESTINATION__DUCKDB__CREDENTIALS`, else `box_audit.duckdb`, and a relative one is resolved
-        against the current directory now, so it never depends on where an earlier run was."""
+        against the current directory now, so it never depends on where an earlier run was. A
+        bucket comes from dlt's config (`DESTINATION__FILESYSTEM__BUCKET_URL`), as does its table
+        format (`DESTINATION__FILESYSTEM__TABLE_FORMAT`, delta unless set)."""
+        if destination == lake.FILESYSTEM:
+            return cls(
+                destination,
+                dataset,
+                bucket_url=lake.configured_bucket_url(),
+                table_format=lake.configured_table_format(),
+            )
         if destination != "duckdb":
             return cls(destination, dataset)
         if duckdb_path is None:
@@ -70,12 +84,15 @@ class Warehouse:
     def __str__(self) -> str:
         if self.duckdb_path is not None:
             return f"the DuckDB file {self.duckdb_path}"
+        if self.bucket_url is not None:
+            return f"the {self.table_format} dataset {self.dataset} in {self.bucket_url}"
         return f"the {self.destination} dataset {self.dataset}"
 
     @property
     def key(self) -> str:
-        """A short stable name for the warehouse (for folders and locks of server warehouses)."""
-        identity = f"{self.destination}\n{self.dataset}\n{self.duckdb_path or ''}"
+        """A short stable name for the warehouse (for folders and locks of server warehouses and
+        buckets: two buckets never share a working folder, whose pending packages are per bucket)."""
+        identity = f"{self.destination}\n{self.dataset}\n{self.duckdb_path or self.bucket_url or ''}"
         return f"{self.destination}-{self.dataset}-{hashlib.sha256(identity.encode()).hexdigest()[:12]}"
 
     @property

@@ -32,6 +32,7 @@ from typing import Any
 
 import dlt
 
+from pipelines.box_events import lake
 from pipelines.box_events.event_types import SQL_DIR
 from pipelines.box_events.exceptions import BoxEventsError, ConfigurationError
 from transforms.company import infer_company_domains, inference_sql
@@ -68,6 +69,8 @@ class DbtTarget:
 def dbt_target(pipeline: dlt.Pipeline) -> DbtTarget:
     """The dbt profile of the pipeline's destination (DuckDB file or PostgreSQL server)."""
     destination = pipeline.destination.destination_type.rsplit(".", 1)[-1]
+    if destination == lake.FILESYSTEM:  # files, no SQL engine to run the models in
+        raise ConfigurationError(lake.transforms_unavailable(pipeline))
     if destination not in ADAPTERS:
         raise ConfigurationError(
             f"boxevents transform runs the dbt project on duckdb and postgres, not {destination}: "

@@ -1,7 +1,8 @@
 """Read the warehouse's own record of what is loaded: the window ledger and the run counters.
 
 Resume, sync and `status` read facts from the destination (through dlt's SQL client, so it works on
-any destination) instead of trusting local state: what the ledger says is covered was committed in
+any destination; on a bucket, `lake.sql_client` makes its Delta tables readable) instead of trusting
+local state: what the ledger says is covered was committed in
 the same load package as the events that cover it.
 """
 
@@ -13,24 +14,29 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dlt
+from dlt.common.destination.exceptions import DestinationUndefinedEntity
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
+from . import lake
 from .settings import ADMIN_LOGS, EVENTS_TABLE, LEDGER_TABLE, LOADS_TABLE, RUNS_TABLE
 from .windows import Window, gaps, merge_intervals
+
+NOT_THERE_YET = (DatabaseUndefinedRelation, DestinationUndefinedEntity)
+"""A table that does not exist yet: in a SQL warehouse, or as files in a bucket."""
 
 
 def query(pipeline: dlt.Pipeline, sql_template: str, table: str) -> list[tuple[Any, ...]]:
     """Rows of `sql_template` with `{table}` (and `{loads}`, dlt's `_dlt_loads`) qualified; no rows if
     the table does not exist yet."""
     try:
-        with pipeline.sql_client() as client:
+        with lake.sql_client(pipeline, table) as client:
             sql = sql_template.format(
                 table=client.make_qualified_table_name(table),
                 loads=client.make_qualified_table_name(LOADS_TABLE),
             )
             with client.execute_query(sql) as cursor:
                 return [tuple(row) for row in cursor.fetchall()]
-    except DatabaseUndefinedRelation:
+    except NOT_THERE_YET:
         return []
     except Exception as exc:  # the dataset itself may not exist before the first load
         if "does not exist" in str(exc) or "Catalog Error" in str(exc):
@@ -137,12 +143,12 @@ def settlement_of(
 def event_ids_between(pipeline: dlt.Pipeline, start: datetime, end: datetime) -> set[str]:
     """The ids already loaded with `created_at` in `[start, end)`."""
     try:
-        with pipeline.sql_client() as client:
+        with lake.sql_client(pipeline, EVENTS_TABLE) as client:
             table = client.make_qualified_table_name(EVENTS_TABLE)
             sql = f"SELECT event_id FROM {table} WHERE created_at >= %s AND created_at < %s"
             with client.execute_query(sql, start, end) as cursor:
                 return {row[0] for row in cursor.fetchall()}
-    except DatabaseUndefinedRelation:
+    except NOT_THERE_YET:
         return set()
 
 

@@ -15,7 +15,8 @@ from typing import Any
 
 import dlt
 import pyarrow as pa
-from dlt.common.schema.typing import TTableSchemaColumns
+from dlt.common.schema.typing import TTableSchemaColumns, TWriteDispositionConfig
+from dlt.extract.hints import TResourceHints
 from dlt.sources import DltResource
 
 from .arrow_pages import EVENTS_COLUMNS, UTC_TIMESTAMP, with_constants
@@ -78,31 +79,59 @@ USER_EVENTS_COLUMNS: TTableSchemaColumns = {
     "stream_type": {"data_type": "text"},
 }
 
-TABLE_HINTS = {
-    EVENTS_TABLE: dlt.mark.make_hints(
-        table_name=EVENTS_TABLE,
-        # the merge keeps dlt's own dedup step even though each load stages an event_id once: a
-        # load killed after its copy into staging committed but before dlt marked the job done
-        # copies the same file again on resume, so staging can hold every row twice, and only the
-        # merge's dedup keeps that from doubling the events
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-        primary_key="event_id",
-        columns={**EVENTS_COLUMNS, **LANE_COLUMNS},
-    ),
-    USER_EVENTS_TABLE: dlt.mark.make_hints(
-        table_name=USER_EVENTS_TABLE,
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-        primary_key=("event_id", "stream_user_id", "stream_type"),
-        columns=USER_EVENTS_COLUMNS,
-    ),
-    LEDGER_TABLE: dlt.mark.make_hints(
-        table_name=LEDGER_TABLE, write_disposition="append", columns=LEDGER_COLUMNS
-    ),
-    RUNS_TABLE: dlt.mark.make_hints(table_name=RUNS_TABLE, write_disposition="append", columns=RUNS_COLUMNS),
-    POSITIONS_TABLE: dlt.mark.make_hints(
-        table_name=POSITIONS_TABLE, write_disposition="append", columns=POSITIONS_COLUMNS
-    ),
+EVENTS_MERGE: dict[str | None, TWriteDispositionConfig] = {
+    # the merge keeps dlt's own dedup step even though each load stages an event_id once: a load
+    # killed after its copy into staging committed but before dlt marked the job done copies the
+    # same file again on resume, so staging can hold every row twice, and only the merge's dedup
+    # keeps that from doubling the events
+    None: {"disposition": "merge", "strategy": "delete-insert"},
+    # Delta tables take no delete-insert; `upsert` keeps its meaning: the newest load's copy of an
+    # event replaces the stored one, so a re-read of a window whose earlier load never completed
+    # moves its events into a completed load (`insert-only` would leave them in the dead one, where
+    # readers of completed loads never see them). A resumed job merges the same rows again: no double
+    "delta": {"disposition": "merge", "strategy": "upsert"},
+    # plain files have no merge: the lanes drop the ids already loaded before a row is written, a
+    # resumed job rewrites the same file names, and a reader keeps the rows of completed loads
+    "parquet": "append",
 }
+"""How the events tables are written, per table format (None: a SQL destination's own tables)."""
+
+
+def _table_hints(table_format: str | None) -> dict[str, TResourceHints]:
+    """Every table's hints for one table format (see `settings.DEFAULT_TABLE_FORMAT`). The primary
+    keys stay on appended tables too: they name what a row is, for the readers."""
+    opened: dict[str, Any] = {"table_format": "delta"} if table_format == "delta" else {}
+    merge = EVENTS_MERGE[table_format]
+    return {
+        EVENTS_TABLE: dlt.mark.make_hints(
+            table_name=EVENTS_TABLE,
+            write_disposition=merge,
+            primary_key="event_id",
+            columns={**EVENTS_COLUMNS, **LANE_COLUMNS},
+            **opened,
+        ),
+        USER_EVENTS_TABLE: dlt.mark.make_hints(
+            table_name=USER_EVENTS_TABLE,
+            write_disposition=merge,
+            primary_key=("event_id", "stream_user_id", "stream_type"),
+            columns=USER_EVENTS_COLUMNS,
+            **opened,
+        ),
+        **{
+            table: dlt.mark.make_hints(
+                table_name=table, write_disposition="append", columns=columns, **opened
+            )
+            for table, columns in (
+                (LEDGER_TABLE, LEDGER_COLUMNS),
+                (RUNS_TABLE, RUNS_COLUMNS),
+                (POSITIONS_TABLE, POSITIONS_COLUMNS),
+            )
+        },
+    }
+
+
+TABLE_HINTS = {table_format: _table_hints(table_format) for table_format in EVENTS_MERGE}
+"""Per table format, then per table: computed once, looked up for the first item of each table."""
 
 
 def stamp(events: pa.Table, lane: str, seen_at: datetime) -> pa.Table:
@@ -114,14 +143,15 @@ def stamp(events: pa.Table, lane: str, seen_at: datetime) -> pa.Table:
 
 
 @dlt.source(name="box_events", max_table_nesting=0)
-def lane_load(items: Iterable[Item]) -> DltResource:
-    """One load of a lane: the items a job prepared, in their order (see the module docstring)."""
-    return lane_rows(items)
+def lane_load(items: Iterable[Item], table_format: str | None = None) -> DltResource:
+    """One load of a lane: the items a job prepared, in their order (see the module docstring).
+    `table_format` is the filesystem destination's (`lake.table_format_of`; None on SQL)."""
+    return lane_rows(items, table_format)
 
 
 @dlt.resource(name=EVENTS_TABLE)
-def lane_rows(items: Iterable[Item]) -> Iterator[Any]:
-    route = TableRouter()
+def lane_rows(items: Iterable[Item], table_format: str | None = None) -> Iterator[Any]:
+    route = TableRouter(TABLE_HINTS[table_format])
     for table, item in items:
         yield route(table, item)
 
@@ -130,11 +160,12 @@ class TableRouter:
     """Mark items for their table: the first item of a table carries its hints (a table variant),
     later ones only the table name, so dlt does not recompute the schema for every batch."""
 
-    def __init__(self) -> None:
+    def __init__(self, hints: dict[str, TResourceHints]) -> None:
+        self._hints = hints
         self._hinted: set[str] = set()
 
     def __call__(self, table: str, item: Any) -> Any:
         if table in self._hinted:
             return dlt.mark.with_table_name(item, table)
         self._hinted.add(table)
-        return dlt.mark.with_hints(item, TABLE_HINTS[table], create_table_variant=True)
+        return dlt.mark.with_hints(item, self._hints[table], create_table_variant=True)

@@ -98,5 +98,14 @@ promise to keep rows in insertion order, which lets large inserts stream in less
 of rows in `admin_logs` carries no meaning). Override with
 `DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG='{"memory_limit": "2GB"}'`."""
 
+TABLE_FORMATS = ("delta", "parquet")
+DEFAULT_TABLE_FORMAT = "delta"
+"""How the filesystem destination (a folder, S3, GCS, Azure) stores the tables, set by
+`destination.filesystem.table_format` (env `DESTINATION__FILESYSTEM__TABLE_FORMAT`): `delta`, Delta
+tables (`admin_logs` merged on event_id by dlt's `upsert`, the ledger tables appended), or `parquet`,
+plain parquet files appended under one folder per table (the lanes drop ids already loaded, and a
+reader keeps the rows of completed loads, `_dlt_loads.status = 0`, as the dbt staging model does).
+SQL destinations ignore it: their tables are the warehouse's own."""
+
 ARROW_BATCH_PAGES = 20
 """Pages gathered into one Arrow table before it is handed to dlt (fewer, larger parquet writes)."""
