@@ -181,8 +181,8 @@ def logins_by_hour_of_week(rows: Rows) -> go.Figure:
             col=1,
         )
     fig.update_layout(
-        coloraxis={"colorscale": "Blues", "colorbar": {"len": 0.42, "y": 0.79, "title": {"text": ""}}},
-        coloraxis2={"colorscale": "Reds", "colorbar": {"len": 0.42, "y": 0.21, "title": {"text": ""}}},
+        coloraxis={"colorscale": "Blues", "cmin": 0, "colorbar": {"len": 0.42, "y": 0.79}},
+        coloraxis2={"colorscale": "Reds", "cmin": 0, "colorbar": {"len": 0.42, "y": 0.21}},
     )
     ticks = list(range(0, 24, 3))
     fig.update_xaxes(
