@@ -43,6 +43,7 @@ from .box_events.settings import (
     DEFAULT_WINDOW,
     DEFAULT_WINDOWS_PER_RUN,
     DUCKDB_SETTINGS,
+    EVENTS_TABLE,
     PIPELINE_NAME,
 )
 from .box_events.stopping import StopRequested
@@ -57,7 +58,7 @@ from .box_events.windows import (
 
 # `status` lives in pipelines/status.py; re-exported so `jobs.status(pipeline)` keeps working
 from .status import StatusReport, status  # noqa: F401
-from .warehouse import Warehouse, check_pipelines_dir
+from .warehouse import Warehouse, check_pipelines_dir, command_line, write_lock
 from .wording import plural
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,36 @@ def make_pipeline(
     return pipeline
 
 
+@contextmanager
+def writing(
+    destination: str = "duckdb",
+    *,
+    dataset_name: str = DATASET_NAME,
+    duckdb_path: str | Path | None = None,
+    pipelines_dir: str | Path | None = None,
+    wait_s: float | None = None,
+    must_exist: bool = False,
+    command: str | None = None,
+) -> Iterator[dlt.Pipeline]:
+    """The pipeline of a job that writes, inside the warehouse's lock, for every caller that writes
+    (the command line, Dagster): one run at a time whoever starts it, so a scheduler's run and a
+    cron or systemd run never overlap. `wait_s` as in `write_lock`; `command` names the holder in
+    the busy message (default: this process's command line)."""
+    warehouse = Warehouse.resolve(destination, dataset_name, duckdb_path)
+    if must_exist:
+        warehouse.check_exists()
+    else:
+        warehouse.check_folder()  # before the lock: the lock file lives in that folder
+    with write_lock(warehouse, command or command_line(), wait_s=wait_s):
+        yield make_pipeline(
+            destination,
+            dataset_name=dataset_name,
+            duckdb_path=duckdb_path,
+            pipelines_dir=pipelines_dir,
+            must_exist=must_exist,
+        )
+
+
 def _open_pipeline(name: str, destination: Any, dataset_name: str, folder: Path) -> dlt.Pipeline:
     """dlt's pipeline in `folder`; a working folder dlt cannot read (a run killed while writing its
     state, a hand edit) is moved aside and started afresh: the warehouse's ledger, not this folder,
@@ -190,6 +221,8 @@ class JobReport:
     range: Window | None = None
     windows_settled: int = 0
     """Provisional windows read again once old enough (sync)."""
+    events_new: int = 0
+    """Rows the job added: `events` less the ones already loaded (an overlap read again adds 0)."""
 
     def summary(self) -> str:
         rate = self.events / self.seconds if self.seconds else 0.0
@@ -452,6 +485,7 @@ def _load_windows(
             report.load_ids.extend(info.loads_ids)
             report.windows_loaded += fetched["windows"]
             report.events += fetched["events"]
+            report.events_new += pipeline.last_trace.last_normalize_info.row_counts.get(EVENTS_TABLE, 0)
             fetched.update(windows=0, events=0)
             index += 1
     except BaseException as exc:
