@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -57,6 +57,20 @@ def running_emulator(
     )
     with EmulatorServer(emulator, host="127.0.0.1", port=0) as server:
         yield emulator, server
+
+
+def history_ending_at(end: datetime, hours: float, **config_kwargs: Any) -> list[dict[str, Any]]:
+    """`hours` of generated history (`config_kwargs`: `EmulatorConfig` fields), moved whole to end
+    at `end`, as replay events: `running_emulator(clock=SystemClock(), replay_events=...)` is then
+    a world on the real clock in which nothing new arrives. For runs that take their "now" from the
+    real clock (a scheduler, a CI job, a subprocess), so a second run must add exactly nothing."""
+    source = Emulator(EmulatorConfig(**config_kwargs), clock=ManualClock(DEFAULT_TEST_NOW))
+    settled = DEFAULT_TEST_NOW - source.config.max_arrival_delay  # everything before it has arrived
+    shift = end.replace(microsecond=0) - settled
+    events = source.oracle.events(settled - timedelta(hours=hours), settled)
+    for event in events:
+        event["created_at"] = (datetime.fromisoformat(event["created_at"]) + shift).isoformat()
+    return events
 
 
 @dataclass
