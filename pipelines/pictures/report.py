@@ -77,9 +77,12 @@ class ReportData:
 def read_report(
     pipeline: dlt.Pipeline, *, days: int = DEFAULT_DAYS, now: datetime | None = None
 ) -> ReportData:
-    """Run the report's queries: `days` UTC days ending today (the day of `now`)."""
+    """Run the report's queries: `days` UTC days ending today (the day of `now`). A warehouse that is
+    not there, or has no marts yet, is a `ConfigurationError` (one line, nothing created)."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
     span = marts.Days.ending(now, days)
+    with marts.connect(pipeline):  # first refuse a missing warehouse, or one not transformed yet
+        pass
     facts = status(pipeline, now=now)  # its own connections, closed before the read-only session
     with marts.connect(pipeline) as execute:
         return ReportData(

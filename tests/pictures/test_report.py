@@ -15,14 +15,16 @@ import shutil
 import struct
 import zlib
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from pipelines import jobs
+from pipelines.box_events.exceptions import ConfigurationError
 from pipelines.pictures import figures, marts
 from pipelines.pictures.report import write_report
 from tests.conftest import NOW
@@ -200,20 +202,25 @@ def test_daily_events_chart_counts_every_event(world: World, page: Any):
         f"from stg_box__events where {IN_DAYS} group by 1, 2"
     )
     assert drawn == {(category, day): n for day, category, n in rows}
+    per_day = Counter()
+    for (_, day), n in drawn.items():
+        per_day[day] += n
+    served = Counter(
+        datetime.fromisoformat(e["created_at"]).astimezone(UTC).date().isoformat() for e in world.events
+    )
+    assert per_day == served  # and every event the emulator served is counted on its UTC day
 
 
 def test_login_heatmaps_count_logins_by_weekday_and_hour(world: World, page: Any):
     logins, failed = chart_data(page, "logins")
     assert (logins["name"], failed["name"]) == ("logins", "failed logins")
     assert logins["y"] == list(figures.WEEKDAYS) and logins["x"] == list(range(24))
-    rows = world.query(
-        "select cast(extract(isodow from occurred_at at time zone 'UTC') as integer), "
-        "cast(extract(hour from occurred_at at time zone 'UTC') as integer), event_type, count(*) "
-        f"from stg_box__events where event_type in ('LOGIN', 'FAILED_LOGIN') and {IN_DAYS} group by 1, 2, 3"
-    )
+    # the oracle: what the emulator served, its `created_at` (any offset) read in UTC by Python
     expected = {"LOGIN": [[0] * 24 for _ in range(7)], "FAILED_LOGIN": [[0] * 24 for _ in range(7)]}
-    for dow, hour, kind, n in rows:
-        expected[kind][dow - 1][hour] = n
+    for event in world.events:
+        if event["event_type"] in expected:
+            at = datetime.fromisoformat(event["created_at"]).astimezone(UTC)
+            expected[event["event_type"]][at.isoweekday() - 1][at.hour] += 1
     assert logins["z"] == expected["LOGIN"] and failed["z"] == expected["FAILED_LOGIN"]
     assert sum(map(sum, failed["z"])) > 0 and sum(map(sum, logins["z"])) > 0
 
@@ -326,6 +333,25 @@ def test_a_quiet_period_shows_empty_states_not_empty_charts(world: World, browse
         ("events", "users", "external_shares", "open_findings"), 0
     )
     assert problems(page) == []
+
+
+def test_a_warehouse_without_marts_is_one_line_and_no_file(tmp_path: Path):
+    pipeline = jobs.make_pipeline(
+        duckdb_path=tmp_path / "missing.duckdb", pipelines_dir=tmp_path / "p", pipeline_name="missing"
+    )
+    with pytest.raises(ConfigurationError, match="no DuckDB warehouse at"):
+        write_report(pipeline, out=tmp_path / "r.html")
+    assert not (tmp_path / "missing.duckdb").exists() and not (tmp_path / "r.html").exists()
+
+    duckdb.connect(str(tmp_path / "bare.duckdb")).close()  # a warehouse never transformed
+    pipeline = jobs.make_pipeline(
+        duckdb_path=tmp_path / "bare.duckdb", pipelines_dir=tmp_path / "p", pipeline_name="bare"
+    )
+    with pytest.raises(
+        ConfigurationError, match=r"has no mart_daily_event_counts, .* run `boxevents transform`"
+    ):
+        write_report(pipeline, out=tmp_path / "r.html")
+    assert not (tmp_path / "r.html").exists()
 
 
 # ---------------------------------------------------------------------- hostile names
