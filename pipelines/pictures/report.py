@@ -36,6 +36,7 @@ import dlt
 import plotly.graph_objects as go
 import plotly.offline
 
+from ..box_events.exceptions import ConfigurationError
 from ..box_events.windows import Window
 from ..status import StatusReport, status
 from ..wording import human_duration, plural
@@ -109,8 +110,10 @@ def write_report(
 ) -> Path:
     """Write the report of the last `days` UTC days to `out` (replaced whole: a reader never sees a
     half-written page); returns its absolute path."""
-    page = render(read_report(pipeline, days=days, now=now))
     out = Path(out).resolve()
+    if not out.parent.is_dir():
+        raise ConfigurationError(f"the folder of --out {out} does not exist: create it or pass another --out")
+    page = render(read_report(pipeline, days=days, now=now))
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -176,7 +179,7 @@ def render(data: ReportData) -> str:
             ),
             _exposure_section(data.exposure),
             _detections_section(data, period),
-            _footer(data),
+            _footer(),
         ]
     )
     return (
@@ -421,7 +424,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _footer(data: ReportData) -> str:
+def _footer() -> str:
     return (
         "<footer><p>Built by <code>boxevents report</code> from the warehouse's marts; all times UTC. "
         "The page needs no network: charts are drawn by plotly.js, inlined above.</p></footer>"
