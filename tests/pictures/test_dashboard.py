@@ -12,6 +12,8 @@ from __future__ import annotations
 import html
 import os
 import struct
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -207,6 +209,18 @@ def test_clicking_a_bar_lists_exactly_the_events_behind_it(world, dashboard, dri
             CAP,
         )
         assert drilled_ids(driver) == [event_id for (event_id,) in expected_ids]
+
+
+def test_between_refreshes_a_writer_can_open_the_warehouse(world, dashboard, driver):
+    """DuckDB lets no process write while another holds the file open, even read-only: a writer in
+    another process opening it proves the dashboard let go after its refresh."""
+    open_page(driver, dashboard)
+    choose(driver, "category", "authentication")
+    WebDriverWait(driver, WAIT_S).until(lambda d: " in authentication" in (text_of(d, "summary") or ""))
+    path = world.pipeline.sql_client().credentials.database
+    writer = "import duckdb, sys; duckdb.connect(sys.argv[1]).close()"
+    opened = subprocess.run([sys.executable, "-c", writer, path], capture_output=True, text=True, timeout=60)
+    assert opened.returncode == 0, opened.stderr
 
 
 def test_the_picture_for_the_docs_is_1280_wide_and_small(world, dashboard, driver, tmp_path):
