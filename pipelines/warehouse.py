@@ -29,11 +29,12 @@ from typing import Any
 
 import dlt
 import filelock
+from dlt.common.storages.configuration import FilesystemConfiguration
 
 from .box_events import lake
 from .box_events.exceptions import BoxEventsError, ConfigurationError
 from .box_events.lake import TableFormat
-from .box_events.settings import PIPELINE_NAME
+from .box_events.settings import LOADS_TABLE, PIPELINE_NAME
 from .wording import human_duration
 
 
@@ -134,6 +135,8 @@ class Warehouse:
     def check_exists(self) -> None:
         """Refuse, in one line, to read a warehouse that is not there (instead of creating an
         empty one and reporting 0 events)."""
+        if self.bucket_url is not None:
+            self.check_bucket_loaded()
         if self.duckdb_path is None:
             return
         if not self.duckdb_path.exists():
@@ -142,6 +145,20 @@ class Warehouse:
                 "or boxevents demo), or pass --duckdb-path with the file you loaded"
             )
         self.check_duckdb_file()
+
+    def check_bucket_loaded(self) -> None:
+        """A local bucket holds the dataset once a load completed (dlt's `_dlt_loads` folder). A
+        remote bucket is not listed here (that needs its credentials): read empty, it says 0 events."""
+        assert self.bucket_url is not None
+        if FilesystemConfiguration.parse_protocol(self.bucket_url) != "file":
+            return
+        url = self.bucket_url if "://" in self.bucket_url else Path(self.bucket_url).absolute().as_uri()
+        if not (Path(FilesystemConfiguration.make_local_path(url)) / self.dataset / LOADS_TABLE).is_dir():
+            raise WarehouseMissing(
+                f"no dataset {self.dataset} in {self.bucket_url}: load one first (boxevents backfill "
+                "--destination filesystem --start 30d --no-transform), or set "
+                "DESTINATION__FILESYSTEM__BUCKET_URL to the bucket you loaded"
+            )
 
     def check_duckdb_file(self) -> None:
         """The file is a DuckDB database that this process may open (not text, not truncated, not

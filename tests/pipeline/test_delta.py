@@ -19,7 +19,6 @@ from typer.testing import CliRunner
 from box_emulator import ManualClock, SystemClock
 from box_emulator.testing import running_emulator
 from pipelines import jobs
-from pipelines.box_events.exceptions import ConfigurationError
 from pipelines.box_events.settings import DATASET_NAME, EVENTS_TABLE, LEDGER_TABLE, RUNS_TABLE
 from pipelines.cli import app
 from tests.conftest import MIDNIGHT, NOW, api_for
@@ -160,33 +159,44 @@ def test_parquet_table_format_through_the_command_line_writes_plain_files(bucket
 
 
 def test_what_a_bucket_cannot_do_is_one_line(bucket, monkeypatch):
-    """The transforms need a SQL engine; a bucket needs its URL; one dataset keeps one format."""
-    result = CliRunner().invoke(app, ["transform", "--destination", "filesystem"])
-    assert result.exit_code == 2
-    assert result.output.splitlines() == [
-        "error: boxevents transform needs a SQL warehouse (duckdb or postgres), not the filesystem "
-        f"destination: the events are Delta tables in {bucket.root.as_uri()}/box_events/admin_logs, "
-        "which Spark or DuckDB (delta_scan) can read; pass --no-transform to backfill and sync on a bucket"
-    ]
+    """A bucket never loaded, the transforms (they need a SQL engine), another table format for a
+    loaded dataset, an unknown one, no bucket at all: each answer is one line saying what to do."""
 
-    monkeypatch.delenv("DESTINATION__FILESYSTEM__BUCKET_URL")
-    result = CliRunner().invoke(app, ["sync", "--destination", "filesystem", "--no-transform"])
-    assert result.exit_code == 2
-    assert result.output.splitlines() == [
-        "error: the filesystem destination needs a bucket: set DESTINATION__FILESYSTEM__BUCKET_URL "
-        "(file:///path/to/folder, s3://bucket/path, gs://..., az://...) or bucket_url under "
-        "[destination.filesystem] in .dlt/config.toml"
-    ]
+    def error_of(*args: str) -> str:
+        result = CliRunner().invoke(app, [*args, "--destination", "filesystem"])
+        assert result.exit_code == 2, result.output
+        [line] = result.output.splitlines()
+        return line
 
-
-def test_a_dataset_keeps_the_table_format_it_was_loaded_with(bucket, monkeypatch):
+    url = bucket.root.as_uri()
+    assert error_of("status") == (
+        f"error: no dataset box_events in {url}: load one first (boxevents backfill --destination "
+        "filesystem --start 30d --no-transform), or set DESTINATION__FILESYSTEM__BUCKET_URL to the "
+        "bucket you loaded"
+    )
     with running_emulator(clock=ManualClock(NOW), events_per_day=50) as (emu, srv):
         jobs.backfill(
             bucket.pipeline(), start=MIDNIGHT - DAY, end=MIDNIGHT, api=api_for(srv, emu.config), now=NOW
         )
+    assert error_of("transform") == (
+        "error: boxevents transform needs a SQL warehouse (duckdb or postgres), not the filesystem "
+        f"destination: the events are Delta tables in {url}/box_events/admin_logs, which Spark or "
+        "DuckDB (delta_scan) can read; pass --no-transform to backfill and sync on a bucket"
+    )
     monkeypatch.setenv("DESTINATION__FILESYSTEM__TABLE_FORMAT", "parquet")
-    with pytest.raises(ConfigurationError, match="holds admin_logs as delta, not parquet"):
-        bucket.pipeline(bucket.root.parent / "other.pipelines")
+    elsewhere = ["--pipelines-dir", str(bucket.root.parent / "other.pipelines")]
+    assert error_of("sync", "--no-transform", *elsewhere) == (
+        "error: the dataset box_events holds admin_logs as delta, not parquet: set "
+        "DESTINATION__FILESYSTEM__TABLE_FORMAT=delta, or load into another bucket or dataset"
+    )
     monkeypatch.setenv("DESTINATION__FILESYSTEM__TABLE_FORMAT", "iceberg")
-    with pytest.raises(ConfigurationError, match="unknown table format 'iceberg'"):
-        bucket.pipeline()
+    assert error_of("sync", "--no-transform") == (
+        "error: unknown table format 'iceberg' for the filesystem destination: set "
+        "DESTINATION__FILESYSTEM__TABLE_FORMAT to delta or parquet"
+    )
+    monkeypatch.delenv("DESTINATION__FILESYSTEM__BUCKET_URL")
+    assert error_of("sync", "--no-transform") == (
+        "error: the filesystem destination needs a bucket: set DESTINATION__FILESYSTEM__BUCKET_URL "
+        "(file:///path/to/folder, s3://bucket/path, gs://..., az://...) or bucket_url under "
+        "[destination.filesystem] in .dlt/config.toml"
+    )
