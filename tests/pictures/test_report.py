@@ -146,6 +146,7 @@ def test_report_is_one_file_with_nothing_to_fetch(report: Path):
     assert sum(s.count("Plotly.newPlot") for s in parsed.scripts) == len(CHARTS)
     policy = next(a["content"] for tag, a in parsed.tags if a.get("http-equiv") == "Content-Security-Policy")
     assert "default-src 'none'" in (policy or "") and "connect-src 'none'" in (policy or "")
+    assert "unsafe-eval" not in (policy or "")
     assert "Box audit report, 25 Oct – 23 Nov 2026" in text  # the title: the report's days
     assert "2026-11-23 12:00 UTC" in text  # generated at
 
