@@ -123,7 +123,7 @@ def click_bar(driver: WebDriver, day: date, category: str) -> None:
 
 def drilled_ids(driver: WebDriver) -> list[str]:
     return driver.execute_script(
-        "return Array.from(document.querySelectorAll('#drill-table tbody tr td:first-child'))"
+        "return Array.from(document.querySelectorAll('#drill-table td[data-dash-column=event_id]'))"
         ".map(td => td.textContent);"
     )
 
