@@ -241,15 +241,17 @@ def _writing(
     must_exist: bool = False,
 ) -> Iterator[Any]:
     """The pipeline of a command that writes, inside the warehouse's lock (one run at a time)."""
-    from .warehouse import Warehouse, command_line, write_lock
+    from .jobs import writing
 
-    warehouse = Warehouse.resolve(destination, dataset, duckdb_path)
-    if must_exist:
-        warehouse.check_exists()
-    else:
-        warehouse.check_folder()
-    with write_lock(warehouse, command_line(), wait_s=_wait_seconds(wait)):
-        yield _pipeline(destination, duckdb_path, dataset, pipelines_dir, must_exist=must_exist)
+    with writing(
+        destination,
+        dataset_name=dataset,
+        duckdb_path=duckdb_path,
+        pipelines_dir=pipelines_dir,
+        wait_s=_wait_seconds(wait),
+        must_exist=must_exist,
+    ) as pipeline:
+        yield pipeline
 
 
 def _polling(
@@ -284,6 +286,17 @@ def _tuning(company_domains: list[str] | None) -> Any:
     from transforms import Tuning
 
     return Tuning.from_config(company_domains=company_domains or None)
+
+
+def _transform_after_load(pipeline: Any, company_domains: list[str] | None) -> None:
+    """The transforms a load runs by itself, except on a bucket (files: no SQL engine to build in),
+    where one line says so instead of failing after the load has committed."""
+    from .box_events import lake
+
+    if lake.destination_name(pipeline) == lake.FILESYSTEM:
+        typer.echo("transform: skipped (a bucket has no SQL engine; Spark or DuckDB read its tables)")
+        return
+    _transform(pipeline, company_domains=company_domains)
 
 
 def _transform(pipeline: Any, full: bool = False, company_domains: list[str] | None = None) -> None:
@@ -334,7 +347,7 @@ def backfill(
             )
         typer.echo(report.summary())
         if not no_transform:
-            _transform(pipeline, company_domains=company_domain)
+            _transform_after_load(pipeline, company_domain)
 
 
 @app.command()
@@ -384,7 +397,7 @@ def sync(
             )
         typer.echo(report.summary())
         if not no_transform:
-            _transform(pipeline, company_domains=company_domain)
+            _transform_after_load(pipeline, company_domain)
 
 
 @app.command()
@@ -608,6 +621,62 @@ def docs(
         pipeline = _pipeline(destination, duckdb_path, dataset, pipelines_dir)
         written = build_docs(pipeline, out.resolve(), tuning=_tuning(company_domain))
         typer.echo(f"docs: {written} (open it in a browser; it needs no server)")
+
+
+@app.command()
+def report(
+    days: Annotated[
+        int, typer.Option(min=1, help="How many UTC days, ending today, the report covers.")
+    ] = 30,
+    out: Annotated[Path, typer.Option(help="Where to write the page.")] = Path("report.html"),
+    destination: Destination = "duckdb",
+    duckdb_path: DuckdbPath = None,
+    dataset: Dataset = DATASET_NAME,
+    pipelines_dir: PipelinesDir = None,
+) -> None:
+    """Write one self-contained HTML page of the last N days (charts inlined: it opens offline).
+
+    Coverage and freshness, daily events by category, logins by hour of the week, top actors,
+    external sharing, what is exposed now, and detections by severity, from the marts.
+
+    Example: boxevents report --days 30 --out report.html
+    """
+    from .pictures.report import write_report
+
+    with user_errors():
+        pipeline = _pipeline(destination, duckdb_path, dataset, pipelines_dir)
+        written = write_report(pipeline, days=days, out=out)
+        typer.echo(f"report: {written} (open it in a browser; it needs no server and no network)")
+
+
+@app.command()
+def dashboard(
+    port: Annotated[int, typer.Option(help="The port on 127.0.0.1 (0 takes any free one).")] = 8050,
+    host: Annotated[
+        str, typer.Option(help="The address to listen on; anything but loopback shares the audit log.")
+    ] = "127.0.0.1",
+    destination: Destination = "duckdb",
+    duckdb_path: DuckdbPath = None,
+    dataset: Dataset = DATASET_NAME,
+    pipelines_dir: PipelinesDir = None,
+) -> None:
+    """Serve a read-only dashboard over the warehouse: date range, user and category filters, and
+    the events behind any bar. Runs until Ctrl-C; a sync can load while it runs.
+
+    Needs the `dashboard` extra (Dash): pip install 'box-audit-events[dashboard]'.
+
+    Example: boxevents dashboard --port 8050
+    """
+    with user_errors():
+        try:
+            from .pictures.dashboard import serve_dashboard
+        except ImportError as exc:
+            raise ConfigurationError(
+                f"the dashboard needs the dashboard extra ({exc.name} is missing): "
+                "pip install 'box-audit-events[dashboard]'"
+            ) from None
+        pipeline = _pipeline(destination, duckdb_path, dataset, pipelines_dir)
+        serve_dashboard(pipeline, host=host, port=port, echo=typer.echo)
 
 
 @app.command()

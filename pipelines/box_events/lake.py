@@ -125,5 +125,5 @@ def transforms_unavailable(pipeline: dlt.Pipeline) -> str:
     return (
         f"boxevents transform needs a SQL warehouse (duckdb or postgres), not the filesystem destination: "
         f"the events are {stored} in {bucket}/{pipeline.dataset_name}/{EVENTS_TABLE}, which Spark or "
-        f"DuckDB ({reader}) can read; pass --no-transform to backfill and sync on a bucket"
+        f"DuckDB ({reader}) can read (backfill and sync on a bucket skip the transforms by themselves)"
     )

@@ -17,7 +17,19 @@ from pipelines.cli import app
 from tests.conftest import MIDNIGHT, NOW, api_for
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMANDS = ["backfill", "sync", "status", "transform", "query", "emulator", "demo", "docs", "detections"]
+COMMANDS = [
+    "backfill",
+    "sync",
+    "status",
+    "transform",
+    "query",
+    "emulator",
+    "demo",
+    "docs",
+    "detections",
+    "report",
+    "dashboard",
+]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -126,7 +126,8 @@ def test_backfill_and_sync_into_delta_match_the_oracle_and_duckdb_and_a_resync_a
 
 def test_parquet_table_format_through_the_command_line_writes_plain_files(bucket, monkeypatch):
     """`boxevents backfill --destination filesystem` with DESTINATION__FILESYSTEM__TABLE_FORMAT=parquet:
-    plain parquet files (no Delta log), each event once; the same backfill again reads nothing."""
+    plain parquet files (no Delta log), each event once, the transforms skipped in one line; the
+    same backfill again reads nothing."""
     midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     start, end = midnight - 6 * DAY, midnight - 4 * DAY  # settled: the real clock adds nothing late
     monkeypatch.setenv("DESTINATION__FILESYSTEM__TABLE_FORMAT", "parquet")
@@ -143,13 +144,16 @@ def test_parquet_table_format_through_the_command_line_writes_plain_files(bucket
             "--end",
             end.isoformat(),
         ]
-        args += ["--no-transform", "--pipelines-dir", str(bucket.pipelines_dir)]
+        args += ["--pipelines-dir", str(bucket.pipelines_dir)]
         first = CliRunner().invoke(app, args)
         second = CliRunner().invoke(app, args)
         expected = emu.oracle.event_ids(start, end)
 
     assert first.exit_code == 0, first.output
     assert "backfill: 2 windows loaded" in first.output
+    assert first.output.splitlines()[-1] == (
+        "transform: skipped (a bucket has no SQL engine; Spark or DuckDB read its tables)"
+    )
     assert second.exit_code == 0 and "0 windows loaded, 2 already covered" in second.output, second.output
     folder = bucket.folder(EVENTS_TABLE)
     assert not (folder / "_delta_log").exists()
@@ -181,7 +185,7 @@ def test_what_a_bucket_cannot_do_is_one_line(bucket, monkeypatch):
     assert error_of("transform") == (
         "error: boxevents transform needs a SQL warehouse (duckdb or postgres), not the filesystem "
         f"destination: the events are Delta tables in {url}/box_events/admin_logs, which Spark or "
-        "DuckDB (delta_scan) can read; pass --no-transform to backfill and sync on a bucket"
+        "DuckDB (delta_scan) can read (backfill and sync on a bucket skip the transforms by themselves)"
     )
     monkeypatch.setenv("DESTINATION__FILESYSTEM__TABLE_FORMAT", "parquet")
     elsewhere = ["--pipelines-dir", str(bucket.root.parent / "other.pipelines")]
