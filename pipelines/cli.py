@@ -259,7 +259,14 @@ def _polling(
 ) -> tuple[Any, Callable[[], Any]]:
     """The pipeline of a command that polls (`stream`, `watch`) and the lock it takes for each
     poll's load: waiting as long as a `sync` holds it, never between polls."""
+    from .box_events import lake
     from .warehouse import Warehouse, command_line, write_lock
+
+    if destination == lake.FILESYSTEM:
+        raise ConfigurationError(
+            "the live lanes (stream, watch) load into a SQL warehouse (duckdb or postgres), not a bucket: "
+            "on a bucket, run boxevents sync --destination filesystem on a schedule"
+        )
 
     warehouse = Warehouse.resolve(destination, dataset, duckdb_path)
     warehouse.check_folder()

@@ -163,8 +163,9 @@ def test_parquet_table_format_through_the_command_line_writes_plain_files(bucket
 
 
 def test_what_a_bucket_cannot_do_is_one_line(bucket, monkeypatch):
-    """A bucket never loaded, the transforms (they need a SQL engine), another table format for a
-    loaded dataset, an unknown one, no bucket at all: each answer is one line saying what to do."""
+    """A bucket never loaded, the transforms (they need a SQL engine), the live lanes, another table
+    format for a loaded dataset, an unknown one, no bucket at all: each answer is one line saying
+    what to do."""
 
     def error_of(*args: str) -> str:
         result = CliRunner().invoke(app, [*args, "--destination", "filesystem"])
@@ -187,6 +188,8 @@ def test_what_a_bucket_cannot_do_is_one_line(bucket, monkeypatch):
         f"destination: the events are Delta tables in {url}/box_events/admin_logs, which Spark or "
         "DuckDB (delta_scan) can read (backfill and sync on a bucket skip the transforms by themselves)"
     )
+    live = "on a bucket, run boxevents sync --destination filesystem on a schedule"
+    assert error_of("stream").endswith(live) and error_of("watch").endswith(live)
     monkeypatch.setenv("DESTINATION__FILESYSTEM__TABLE_FORMAT", "parquet")
     elsewhere = ["--pipelines-dir", str(bucket.root.parent / "other.pipelines")]
     assert error_of("sync", "--no-transform", *elsewhere) == (
