@@ -27,9 +27,11 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dlt
 from dash import Dash, Input, Output, State, dash_table, dcc, html
+from flask import Flask, Response, request
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from ..box_events.event_types import categories, load_catalog
@@ -42,6 +44,7 @@ DEFAULT_PORT = 8050
 START_WAIT_S = 30.0
 """How long `running_dashboard` waits for the first answer before it gives up."""
 TITLE = "Box audit events"
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,8 @@ def build_app(pipeline: dlt.Pipeline, *, drill_rows: int = data.DRILL_ROWS) -> D
     have not built. `drill_rows`: the events a clicked bar lists at most."""
     with data.reading(pipeline) as read:
         data.require_tables(read)
-    app = Dash(__name__, title=TITLE, update_title=None, serve_locally=True)
+    # enable_mcp=False: no environment variable may add Dash's MCP endpoint to an audit-log app
+    app = Dash(__name__, title=TITLE, update_title=None, serve_locally=True, enable_mcp=False)
     app.layout = lambda: _layout(pipeline)  # a function: every page load sees the newest days and users
     _callbacks(app, pipeline, drill_rows)
     return app
@@ -242,7 +246,7 @@ def serve_dashboard(
     free port; `echo` receives the one line that says where to point the browser."""
     server = _server(_pipeline(pipeline_or_path), host, port, drill_rows)
     echo(f"dashboard at {_url(server)} (read-only; Ctrl-C stops it)")
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if host not in LOOPBACK:
         log.warning("the dashboard has no login: anyone who can reach %s:%s reads the audit log", host, port)
     try:
         server.serve_forever()
@@ -285,6 +289,8 @@ def _pipeline(pipeline_or_path: dlt.Pipeline | str | Path) -> dlt.Pipeline:
 
 def _server(pipeline: dlt.Pipeline, host: str, port: int, drill_rows: int) -> BaseWSGIServer:
     app = build_app(pipeline, drill_rows=drill_rows)
+    if host in LOOPBACK:
+        _answer_only_loopback_names(app.server)
     try:
         return make_server(host, port, app.server, threaded=True)
     except OSError as exc:
@@ -292,6 +298,17 @@ def _server(pipeline: dlt.Pipeline, host: str, port: int, drill_rows: int) -> Ba
             f"cannot listen on {host}:{port} ({exc.strerror or exc}): "
             "pass another --port (0 takes any free one)"
         ) from None
+
+
+def _answer_only_loopback_names(flask_app: Flask) -> None:
+    """Refuse a request whose Host header is not a loopback name (421): a web page can point a name
+    of its own at 127.0.0.1 (DNS rebinding) and would then read this dashboard from a browser."""
+
+    @flask_app.before_request
+    def refuse_other_names() -> Response | None:
+        if urlsplit(f"//{request.host}").hostname in LOOPBACK:
+            return None
+        return Response("the dashboard answers only to 127.0.0.1 and localhost\n", status=421)
 
 
 def _url(server: BaseWSGIServer) -> str:

@@ -14,10 +14,13 @@ import os
 import struct
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
@@ -293,6 +296,19 @@ def test_a_user_filter_is_a_bound_value_never_sql(world):
         assert data.summary(read, hostile) == data.Summary(0, 0)
     assert (drill.total, len(drill.rows)) == (on_day, 3)
     assert {row[2] for row in drill.rows} == {login}
+
+
+def test_it_answers_only_to_loopback_names(dashboard):
+    """A page elsewhere that points its own name at 127.0.0.1 (DNS rebinding) gets nothing."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    port = urlsplit(dashboard).port
+    for name in ("127.0.0.1", "localhost"):
+        asked = urllib.request.Request(dashboard, headers={"Host": f"{name}:{port}"})
+        with opener.open(asked, timeout=10) as answer:
+            assert answer.status == 200
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        opener.open(urllib.request.Request(dashboard, headers={"Host": f"rebind.example:{port}"}), timeout=10)
+    assert refused.value.code == 421
 
 
 def test_a_warehouse_without_the_transforms_is_refused_in_one_line(tmp_path):
