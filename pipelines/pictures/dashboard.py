@@ -68,9 +68,12 @@ _ROW = {"display": "flex", "gap": "16px", "alignItems": "center", "flexWrap": "w
 
 
 def _layout(pipeline: dlt.Pipeline) -> html.Div:
-    with data.reading(pipeline) as read:
-        bounds = data.bounds(read)
-        logins = data.users(read)
+    try:
+        with data.reading(pipeline) as read:
+            bounds = data.bounds(read)
+            logins = data.users(read)
+    except BoxEventsError as exc:  # e.g. a writer kept the file past the wait: say so, reload later
+        return html.Div([html.H2(TITLE), _error(exc)], style=_PAGE)
     chosen = bounds.default_filters()
     return html.Div(
         [
@@ -112,8 +115,12 @@ def _layout(pipeline: dlt.Pipeline) -> html.Div:
 
 
 def _callbacks(app: Dash, pipeline: dlt.Pipeline, drill_rows: int) -> None:
-    filters_in = [Input("range", "start_date"), Input("range", "end_date"), Input("user", "value")]
-    filters_in.append(Input("category", "value"))
+    filters_in = (
+        Input("range", "start_date"),
+        Input("range", "end_date"),
+        Input("user", "value"),
+        Input("category", "value"),
+    )
 
     @app.callback(
         Output("summary", "children"),

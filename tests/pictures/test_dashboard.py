@@ -28,6 +28,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
+from pipelines import query
 from pipelines.box_events.exceptions import ConfigurationError
 from pipelines.pictures import dashboard_data as data
 from pipelines.pictures.dashboard import build_app, running_dashboard
@@ -224,6 +225,32 @@ def test_between_refreshes_a_writer_can_open_the_warehouse(world, dashboard, dri
     writer = "import duckdb, sys; duckdb.connect(sys.argv[1]).close()"
     opened = subprocess.run([sys.executable, "-c", writer, path], capture_output=True, text=True, timeout=60)
     assert opened.returncode == 0, opened.stderr
+
+
+def test_a_writer_that_keeps_the_warehouse_is_one_line_and_the_next_refresh_recovers(
+    world, dashboard, driver, monkeypatch
+):
+    open_page(driver, dashboard)
+    monkeypatch.setattr(query, "READ_WAIT_S", 1.0)
+    path = world.pipeline.sql_client().credentials.database
+    holder = "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('held', flush=True); input()"
+    writer = subprocess.Popen(
+        [sys.executable, "-c", holder, path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert writer.stdout.readline() == "held\n"
+        choose(driver, "category", "collaboration")
+        WebDriverWait(driver, WAIT_S).until(lambda d: text_of(d, "dashboard-error"))
+        assert text_of(driver, "dashboard-error") == (
+            f"error: another process is writing {path} and kept it for more than 1s: try again when its "
+            "load ends (a `stream --follow` lets go between polls)"
+        )
+    finally:
+        writer.communicate("\n", timeout=60)
+    first, last = default_range(world)
+    [(events, users)] = sql(world, EVENTS_AND_USERS + " and category = ?", first, last, "sharing")
+    choose(driver, "category", "sharing")
+    WebDriverWait(driver, WAIT_S).until(lambda d: summary(d) == (events, users))
 
 
 def test_the_picture_for_the_docs_is_1280_wide_and_small(world, dashboard, driver, tmp_path):
