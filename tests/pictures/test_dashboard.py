@@ -32,7 +32,6 @@ from pipelines import query
 from pipelines.box_events.exceptions import ConfigurationError
 from pipelines.pictures import dashboard_data as data
 from pipelines.pictures.dashboard import build_app, running_dashboard
-from pipelines.query import run_query
 from tests.pictures.browser import chromium, outside_requests
 from tests.transforms.world import World
 
@@ -60,7 +59,7 @@ def driver() -> Iterator[WebDriver]:
 
 def sql(world: World, text: str, *params: Any) -> list[tuple[Any, ...]]:
     """The oracle: a read-only query on the world's warehouse."""
-    return run_query(world.pipeline, text, params=params).rows
+    return query.run_query(world.pipeline, text, params=params).rows
 
 
 def default_range(world: World) -> tuple[date, date]:
