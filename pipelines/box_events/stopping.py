@@ -32,6 +32,7 @@ class StopRequested(KeyboardInterrupt):
 
 _requested: int | None = None
 _lock = threading.Lock()
+_asked = threading.Event()
 
 
 def request(signum: int, frame: FrameType | None = None) -> None:
@@ -40,6 +41,7 @@ def request(signum: int, frame: FrameType | None = None) -> None:
     with _lock:
         first = _requested is None
         _requested = signum if first else _requested
+    _asked.set()
     if not first:
         sys.stderr.write("stopping at once (second signal); the same command resumes\n")
         sys.stderr.flush()
@@ -50,6 +52,13 @@ def check() -> None:
     """Raise StopRequested if a stop was asked for."""
     if _requested is not None:
         raise StopRequested(_requested)
+
+
+def wait() -> None:
+    """Block until a stop is asked for: a server's main thread (the dashboard), whose work runs in
+    other threads. Without `install` (a library caller), Ctrl-C arrives as KeyboardInterrupt."""
+    while not _asked.wait(timeout=1.0):
+        pass
 
 
 def install() -> None:
@@ -64,3 +73,4 @@ def reset() -> None:
     global _requested
     with _lock:
         _requested = None
+        _asked.clear()

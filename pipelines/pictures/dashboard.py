@@ -23,7 +23,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from dash import Dash, Input, Output, State, dash_table, dcc, html
 from flask import Flask, Response, request
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from ..box_events import stopping
 from ..box_events.event_types import categories, load_catalog
 from ..box_events.exceptions import BoxEventsError, ConfigurationError
 from . import dashboard_data as data
@@ -248,19 +249,17 @@ def serve_dashboard(
     drill_rows: int = data.DRILL_ROWS,
     echo: Callable[[str], None] = print,
 ) -> None:
-    """Serve the dashboard until interrupted (Ctrl-C). `pipeline_or_path`: the pipeline whose
-    warehouse it reads (DuckDB or PostgreSQL), or the path of a DuckDB file. `port` 0 takes any
-    free port; `echo` receives the one line that says where to point the browser."""
-    server = _server(_pipeline(pipeline_or_path), host, port, drill_rows)
-    echo(f"dashboard at {_url(server)} (read-only; Ctrl-C stops it)")
-    if host not in LOOPBACK:
-        log.warning("the dashboard has no login: anyone who can reach %s:%s reads the audit log", host, port)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    """Serve the dashboard until Ctrl-C or SIGTERM. `pipeline_or_path`: the pipeline whose warehouse
+    it reads (DuckDB or PostgreSQL), or the path of a DuckDB file. `port` 0 takes any free port;
+    `echo` receives the one line that says where to point the browser. The server runs in a thread
+    and this one waits for the stop (`stopping.wait`): the command line routes both signals to a
+    stop request, which a blocking `serve_forever` here would never see."""
+    with running_dashboard(pipeline_or_path, host=host, port=port, drill_rows=drill_rows) as url:
+        echo(f"dashboard at {url} (read-only; Ctrl-C stops it)")
+        if host not in LOOPBACK:
+            log.warning("the dashboard has no login: anyone who can reach %s reads the audit log", url)
+        with suppress(KeyboardInterrupt):
+            stopping.wait()
 
 
 @contextmanager
