@@ -60,7 +60,7 @@ select
     p.event_count,
     p.event_ids,
     {{ label('coalesce(p.login, u.login, p.user_id)', 'a user') }} || ' deleted by '
-    || {{ label('d.actor_login', 'an admin') }} || ' at ' || {{ label('d.occurred_at') }}
+    || {{ label('d.actor_login', 'an admin') }} || ' at ' || {{ label(timestamp_text('d.occurred_at')) }}
     || case when u.last_active_at > d.occurred_at then ' (active after the deletion)' else '' end as summary
 from per_user as p
 inner join deletions as d on coalesce(d.target_user_id, d.target_user_login) = p.user_key and d.newest = 1

@@ -48,7 +48,7 @@ select
     c.occurred_at as last_seen_at,
     c.event_id as event_ids,
     {{ label('coalesce(c.target_user_login, u.login, c.target_user_id)', 'a user') }} || ' created by '
-    || {{ label('c.actor_login', 'an admin') }} || ' at ' || {{ label('c.occurred_at') }}
+    || {{ label('c.actor_login', 'an admin') }} || ' at ' || {{ label(timestamp_text('c.occurred_at')) }}
     || case when u.deleted_at is not null then ' (deleted since)' else '' end as summary
 from creations as c
 left join {{ ref('dim_users') }} as u on u.user_id = c.target_user_id
