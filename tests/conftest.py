@@ -90,3 +90,15 @@ def assert_exact() -> Callable[[Warehouse, set[str]], None]:
         assert expected, "the oracle expected no events: the test proves nothing"
 
     return check
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory):
+    """Fifteen days of the default mix (every type, unlisted ones included) with one planted
+    incident of every kind, loaded from the emulator and transformed, in DuckDB: one per worker,
+    shared by the transform, report and dashboard tests (defined here, once, so a worker running
+    both folders builds it once). Tests must not modify it."""
+    from tests.transforms.world import EVENTS_PER_DAY, SCENARIOS, build_world
+
+    root: Path = tmp_path_factory.mktemp("world")
+    return build_world(root, seed=11, events_per_day=EVENTS_PER_DAY, scenarios=SCENARIOS)

@@ -1,6 +1,6 @@
-"""Fixtures of the report tests: the transform tests' `world` (re-exported, unchanged: one loaded
-and transformed warehouse per worker) and one network-blocked headless Chromium per module
-(`tests/pictures/browser.py`) that records every script error and refused request of a page."""
+"""Fixtures of the report tests (the shared `world` comes from tests/conftest.py): one
+network-blocked headless Chromium per module (`tests/pictures/browser.py`) that records every
+script error and refused request of a page."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from tests.pictures.browser import chromium
-from tests.transforms.conftest import world  # noqa: F401  (the session fixture, shared as it is)
 
 WATCH = """
 window.__problems = [];

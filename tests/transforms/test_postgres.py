@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 
 from pipelines.box_events.event_types import load_catalog
-from tests.transforms.conftest import EVENTS_PER_DAY
 from tests.transforms.pg import throwaway_postgres
 from tests.transforms.test_analyst_guide import EXAMPLES
-from tests.transforms.world import SCENARIOS, build_world
+from tests.transforms.world import EVENTS_PER_DAY, SCENARIOS, build_world
 from transforms import run_transforms
 from transforms.project import event_type_view, list_models
 

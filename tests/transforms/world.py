@@ -36,6 +36,9 @@ SCENARIOS = [
 ]
 """One planted incident of every kind, two a day on the last days, the history-bound ones last."""
 
+EVENTS_PER_DAY = 700
+"""The shared world's volume (the `world` fixture in tests/conftest.py; its PostgreSQL and Spark twins)."""
+
 JSON_COLUMNS = {"additional_details", "extra", "shield_alert_summary"}
 
 
