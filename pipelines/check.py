@@ -7,10 +7,7 @@ whole or not at all (a temporary file renamed into place), for node_exporter's t
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import timedelta
-from pathlib import Path
 
 from .box_events.windows import duration_text
 from .status import StatusReport, freshness_problems
@@ -74,17 +71,3 @@ def prometheus_text(report: StatusReport, max_age: timedelta, fresh: bool) -> st
         [(f'{{severity="{s}"}}', n) for s, n in sorted(report.new_findings.items())],
     )
     return "\n".join(lines) + "\n"
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` so a reader sees the old file or the new one, never half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as out:
-            out.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -573,7 +573,8 @@ def check(
 
     Example: boxevents check --max-age 30m --prometheus /var/lib/node_exporter/box_audit.prom
     """
-    from .check import prometheus_text, verdict, write_atomically
+    from .check import prometheus_text, verdict
+    from .files import write_atomically
     from .status import status as read_status
 
     with user_errors():
@@ -581,6 +582,7 @@ def check(
         report = read_status(_pipeline(destination, duckdb_path, dataset, pipelines_dir))
         fresh, lines = verdict(report, limit)
         if prometheus is not None:
+            prometheus.parent.mkdir(parents=True, exist_ok=True)
             write_atomically(prometheus, prometheus_text(report, limit, fresh))
         for line in lines:
             typer.echo(line)

@@ -23,8 +23,6 @@ says so in a sentence ("no detections in the last 30 days") instead of drawing a
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -38,6 +36,7 @@ import plotly.offline
 
 from ..box_events.exceptions import ConfigurationError
 from ..box_events.windows import Window
+from ..files import write_atomically
 from ..status import StatusReport, status
 from ..wording import human_duration, plural
 from . import figures, marts
@@ -114,15 +113,7 @@ def write_report(
     if not out.parent.is_dir():
         raise ConfigurationError(f"the folder of --out {out} does not exist: create it or pass another --out")
     page = render(read_report(pipeline, days=days, now=now))
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(page)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(out, page)
     return out
 
 
