@@ -156,7 +156,7 @@ class Warehouse:
         if not (Path(FilesystemConfiguration.make_local_path(url)) / self.dataset / LOADS_TABLE).is_dir():
             raise WarehouseMissing(
                 f"no dataset {self.dataset} in {self.bucket_url}: load one first (boxevents backfill "
-                "--destination filesystem --start 30d --no-transform), or set "
+                "--destination filesystem --start 30d), or set "
                 "DESTINATION__FILESYSTEM__BUCKET_URL to the bucket you loaded"
             )
 

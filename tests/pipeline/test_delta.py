@@ -176,7 +176,7 @@ def test_what_a_bucket_cannot_do_is_one_line(bucket, monkeypatch):
     url = bucket.root.as_uri()
     assert error_of("status") == (
         f"error: no dataset box_events in {url}: load one first (boxevents backfill --destination "
-        "filesystem --start 30d --no-transform), or set DESTINATION__FILESYSTEM__BUCKET_URL to the "
+        "filesystem --start 30d), or set DESTINATION__FILESYSTEM__BUCKET_URL to the "
         "bucket you loaded"
     )
     with running_emulator(clock=ManualClock(NOW), events_per_day=50) as (emu, srv):
