@@ -55,6 +55,7 @@ BENCHMARKS = (
     Benchmark("detections", "detections_noise", "detections_noise.json"),
     Benchmark("freshness", "stream_freshness", "stream_freshness.json"),
     Benchmark("report", "report_render", "report_render.json"),
+    Benchmark("spark", "spark_models", "spark_models.json"),
 )
 
 
@@ -209,6 +210,14 @@ def _rows_report(r: dict[str, Any]) -> list[Row]:
     return [("8. Report: `write_report`, 30 days over 10M events", measured, "≤ 15 s", _ok(r["met"]))]
 
 
+def _rows_spark(r: dict[str, Any]) -> list[Row]:
+    measured = (
+        f"{r['identical']} of {r['compared']} models identical ({_n(r['events'])} events); dbt build "
+        f"{r['spark_build_s']:.0f} s on Spark local[2] vs {r['duckdb_transform_s']:.0f} s on DuckDB"
+    )
+    return [("9. Spark: the dbt models, rows vs DuckDB", measured, "all identical", _ok(not r["differing"]))]
+
+
 ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "emulator": _rows_emulator,
     "local": _rows_local,
@@ -218,6 +227,7 @@ ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "detections": _rows_detections,
     "freshness": _rows_freshness,
     "report": _rows_report,
+    "spark": _rows_spark,
 }
 
 
