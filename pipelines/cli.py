@@ -26,6 +26,7 @@ from .box_events import stopping
 from .box_events.exceptions import BoxEventsError, ConfigurationError, find_cause
 from .box_events.settings import (
     DATASET_NAME,
+    DEFAULT_BACKFILL_ORDER,
     DEFAULT_CONCURRENCY,
     DEFAULT_EVENTS_PER_RUN,
     DEFAULT_LAG,
@@ -36,6 +37,8 @@ from .box_events.settings import (
     DEFAULT_WINDOW,
     DEFAULT_WINDOWS_PER_RUN,
     MAX_STREAM_INTERVAL,
+    NEWEST_FIRST,
+    OLDEST_FIRST,
 )
 from .box_events.windows import duration_text, parse_duration
 from .query import DEFAULT_TABLE_LIMIT, OutputFormat
@@ -306,6 +309,16 @@ def _transform_after_load(pipeline: Any, company_domains: list[str] | None) -> N
     _transform(pipeline, company_domains=company_domains)
 
 
+def _transform_early(pipeline: Any, company_domains: list[str] | None) -> Callable[[Any], None] | None:
+    """A backfill's `after_first_checkpoint`: the audit tables built over its first checkpoint (the
+    newest day, newest first), so they are usable while the rest loads; none on a bucket."""
+    from .box_events import lake
+
+    if lake.destination_name(pipeline) == lake.FILESYSTEM:
+        return None
+    return lambda report: _transform(pipeline, company_domains=company_domains)
+
+
 def _transform(pipeline: Any, full: bool = False, company_domains: list[str] | None = None) -> None:
     from transforms import run_transforms
 
@@ -327,11 +340,18 @@ def backfill(
     requests_per_minute: Rpm = None,
     windows_per_run: PerRun = DEFAULT_WINDOWS_PER_RUN,
     events_per_run: EventsPerRun = DEFAULT_EVENTS_PER_RUN,
+    order: Annotated[
+        str,
+        typer.Option(
+            help=f"{NEWEST_FIRST} (the last day loaded and transformed first, within seconds) or "
+            f"{OLDEST_FIRST} (chronological)."
+        ),
+    ] = DEFAULT_BACKFILL_ORDER,
     no_transform: NoTransform = False,
     company_domain: CompanyDomains = None,
     wait: Wait = None,
 ) -> None:
-    """Load a range of history; resumes where a killed run stopped.
+    """Load a range of history, newest first; resumes where a killed run stopped.
 
     Example: boxevents backfill --start 2025-11-23 --end 2026-11-23
     """
@@ -349,8 +369,10 @@ def backfill(
                 window_size=parse_duration(window),
                 windows_per_run=windows_per_run,
                 events_per_run=events_per_run,
+                order=order,
                 on_plan=progress.on_plan,
                 on_window=progress.on_window,
+                after_first_checkpoint=None if no_transform else _transform_early(pipeline, company_domain),
             )
         typer.echo(report.summary())
         if not no_transform:

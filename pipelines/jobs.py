@@ -33,8 +33,11 @@ from .box_events.exceptions import BoxEventsError, ConfigurationError, find_caus
 from .box_events.fetch import WindowDone, WindowFetcher
 from .box_events.resources import lane_load
 from .box_events.settings import (
+    ADMIN_LOGS_RETENTION,
     ADMIN_LOGS_STREAMING,
+    BACKFILL_ORDERS,
     DATASET_NAME,
+    DEFAULT_BACKFILL_ORDER,
     DEFAULT_EVENTS_PER_RUN,
     DEFAULT_FIRST_SYNC_LOOKBACK,
     DEFAULT_LAG,
@@ -44,6 +47,9 @@ from .box_events.settings import (
     DEFAULT_WINDOWS_PER_RUN,
     DUCKDB_SETTINGS,
     EVENTS_TABLE,
+    FIRST_CHECKPOINT_SPAN,
+    LATE_WINDOW_MARGIN,
+    NEWEST_FIRST,
     PIPELINE_NAME,
 )
 from .box_events.stopping import StopRequested
@@ -234,6 +240,8 @@ class JobReport:
 
 
 WindowCallback = Callable[[WindowDone], None]
+CheckpointCallback = Callable[[JobReport], None]
+"""Called with the job's report so far (what is committed)."""
 
 
 def finish_pending(pipeline: dlt.Pipeline) -> None:
@@ -333,11 +341,21 @@ def backfill(
     windows_per_run: int = DEFAULT_WINDOWS_PER_RUN,
     events_per_run: int = DEFAULT_EVENTS_PER_RUN,
     now: datetime | None = None,
+    order: str = DEFAULT_BACKFILL_ORDER,
     on_window: WindowCallback | None = None,
     on_plan: Callable[[int, int], None] | None = None,
+    after_first_checkpoint: CheckpointCallback | None = None,
 ) -> JobReport:
-    """Load `[start, end)`, skipping every window the ledger already covers."""
+    """Load `[start, end)`, skipping every window the ledger already covers.
+
+    `order`: `newest-first` (the default) reads the most recent windows first, its first checkpoint
+    only the newest day (`FIRST_CHECKPOINT_SPAN`), so the days an analyst asks about commit within
+    seconds; `oldest-first` is the chronological order. The ledger and resume do not depend on it.
+    `after_first_checkpoint`: called once the first checkpoint is committed, if more windows
+    follow (the command line builds the audit tables there, so the loaded days are usable while
+    the rest loads)."""
     now = now or datetime.now(UTC)
+    _check_order(order)
     types = normalize_event_types(event_types)
     first, last = clamp_range(
         parse_when(start, now=now, name="--start"), parse_when(end, now=now, name="--end"), now=now
@@ -346,14 +364,30 @@ def backfill(
     covered = ledger.covered_by(readings, types)
     planned = plan_windows(first, last, window_size)
     todo = [w for w in planned if not is_covered(w, covered)]
+    if order == NEWEST_FIRST:
+        todo.reverse()
     report = JobReport("backfill", len(planned), len(planned) - len(todo), range=Window(first, last))
     if on_plan:
         on_plan(len(planned), report.windows_skipped)
     reading = _reading(pipeline, "backfill", types, readings, on_window, now)
     _load_windows(
-        pipeline, todo, reading, api, report, windows_per_run=windows_per_run, events_per_run=events_per_run
+        pipeline,
+        todo,
+        reading,
+        api,
+        report,
+        windows_per_run=windows_per_run,
+        events_per_run=events_per_run,
+        first_span=FIRST_CHECKPOINT_SPAN if order == NEWEST_FIRST else None,
+        after_first_checkpoint=after_first_checkpoint,
     )
     return report
+
+
+def _check_order(order: str) -> None:
+    if order not in BACKFILL_ORDERS:
+        choices = " or ".join(BACKFILL_ORDERS)
+        raise ConfigurationError(f"--order must be {choices} (got {order!r})")
 
 
 def sync(
@@ -443,11 +477,14 @@ def _load_windows(
     *,
     windows_per_run: int,
     events_per_run: int,
+    first_span: timedelta | None = None,
+    after_first_checkpoint: CheckpointCallback | None = None,
 ) -> None:
     """One dlt run per checkpoint (at most `windows_per_run` windows, closed once its windows are
-    expected to hold `events_per_run` events): each run commits its events and ledger rows together.
-    The report counts what is committed, checkpoint by checkpoint, so an interrupted job (Ctrl-C,
-    SIGTERM: `JobInterrupted`) can say exactly what it loaded."""
+    expected to hold `events_per_run` events; the first also once they cover `first_span`): each
+    run commits its events and ledger rows together, in the order of `windows`. The report counts
+    what is committed, checkpoint by checkpoint, so an interrupted job (Ctrl-C, SIGTERM:
+    `JobInterrupted`, also from `after_first_checkpoint`) can say exactly what it loaded."""
     started = time.monotonic()
     fetched = {"windows": 0, "events": 0}
     """Read from Box but not committed yet: the current checkpoint's share."""
@@ -473,6 +510,8 @@ def _load_windows(
         max_windows=max(1, windows_per_run),
         event_types=reading.event_types,
         concurrency=config.concurrency,
+        first_span=first_span,
+        not_before=lambda: _oldest_served(reading.clock()),
     )
     try:
         index = 0
@@ -488,6 +527,8 @@ def _load_windows(
             report.events_new += pipeline.last_trace.last_normalize_info.row_counts.get(EVENTS_TABLE, 0)
             fetched.update(windows=0, events=0)
             index += 1
+            if index == 1 and after_first_checkpoint and report.windows_loaded < len(windows):
+                after_first_checkpoint(report)
     except BaseException as exc:
         interrupt = _find_interrupt(exc)
         if interrupt is None:
@@ -497,6 +538,11 @@ def _load_windows(
     finally:
         fetcher.close()
     report.seconds = time.monotonic() - started
+
+
+def _oldest_served(now: datetime) -> datetime:
+    """The oldest `created_at` a window handed out now may start at (see `LATE_WINDOW_MARGIN`)."""
+    return (now - ADMIN_LOGS_RETENTION + LATE_WINDOW_MARGIN).replace(microsecond=0)
 
 
 def _find_interrupt(exc: BaseException | None) -> KeyboardInterrupt | None:

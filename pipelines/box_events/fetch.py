@@ -6,7 +6,8 @@ it out: a checkpoint closes once its windows are expected to hold `max_events` e
 from the windows already read, per second of window) or it has `max_windows` windows. So a
 checkpoint holds about the same number of events however busy the enterprise, which keeps the
 loader's memory flat, and a thread that finishes moves straight on to the next checkpoint's windows,
-so Box is being read while dlt normalizes and loads the previous one.
+so Box is being read while dlt normalizes and loads the previous one. The first checkpoint can be
+given a shorter span (`first_span`): a newest-first backfill commits its newest day first, alone.
 
 Each checkpoint has a bounded queue of Arrow batches; the dlt resource of that checkpoint's run yields
 them in arrival order. A window's completion record is queued after its last batch, so a ledger row
@@ -18,9 +19,10 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pyarrow as pa
 
@@ -124,11 +126,20 @@ class WindowFetcher:
         event_types: Sequence[str] = (),
         concurrency: int = 1,
         batch_pages: int = ARROW_BATCH_PAGES,
+        first_span: timedelta | None = None,
+        not_before: Callable[[], datetime] | None = None,
     ) -> None:
+        """`first_span`: the first checkpoint closes once its windows cover this much time.
+        `not_before`: the oldest `created_at` Box still serves, asked as each window is handed out;
+        a window that starts earlier is cut to it (a newest-first year reaches its oldest window
+        20 minutes after planning it, when Box has dropped that window's first minutes and would
+        refuse the request), one wholly older is skipped."""
         self.client = client
         self.windows = list(windows)
         self._max_events = max_events
         self._max_windows = max_windows or max(1, len(self.windows))
+        self._first_span = first_span
+        self._not_before = not_before
         self._event_types = tuple(event_types)
         self._concurrency = max(1, concurrency)
         self._batch_pages = batch_pages
@@ -204,12 +215,16 @@ class WindowFetcher:
         """Hand windows to free threads in order, opening a new checkpoint when the current is full."""
         with ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="box-window") as pool:
             current: _Checkpoint | None = None
-            for window in self.windows:
+            for planned in self.windows:
                 while not self._free_workers.acquire(timeout=0.2):
                     if self._stop.is_set():
                         return
                 if self._stop.is_set():
                     return
+                window = self._still_served(planned)
+                if window is None:
+                    self._free_workers.release()
+                    continue
                 if current is not None and self._full(current):
                     self._close(current)
                     current = None
@@ -226,15 +241,27 @@ class WindowFetcher:
             self._dealt_all = True
             self._changed.notify_all()
 
+    def _still_served(self, window: Window) -> Window | None:
+        """`window` cut to what Box still serves (None: nothing of it is left)."""
+        if self._not_before is None:
+            return window
+        oldest = self._not_before()
+        if window.end <= oldest:
+            return None
+        return window if window.start >= oldest else Window(oldest, window.end)
+
     def _full(self, checkpoint: _Checkpoint) -> bool:
         if len(checkpoint.windows) >= self._max_windows:
+            return True
+        span = sum((w.end - w.start).total_seconds() for w in checkpoint.windows)
+        first = self._first_span is not None and checkpoint is self._checkpoints[0]
+        if first and span >= self._first_span.total_seconds():
             return True
         with self._rate_lock:
             if not self._seconds_read:
                 return False
             rate = self._events_read / self._seconds_read
-        expected = sum((w.end - w.start).total_seconds() for w in checkpoint.windows) * rate
-        return expected >= self._max_events
+        return span * rate >= self._max_events
 
     def _close(self, checkpoint: _Checkpoint) -> None:
         self._put(checkpoint.items, _Closed(len(checkpoint.windows)))

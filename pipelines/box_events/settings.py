@@ -24,6 +24,10 @@ USER_STREAM_RETENTION = {"all": timedelta(days=21), "changes": timedelta(days=21
 """How long Box keeps a stream; a stored position older than this has a gap behind it."""
 RETENTION_SAFETY_MARGIN = timedelta(minutes=10)
 """A window is requested a little after it is planned; stay clear of the 365-day edge."""
+LATE_WINDOW_MARGIN = timedelta(minutes=5)
+"""A window handed out late in a long job (a newest-first year reaches its oldest window 20 minutes
+after planning it) is cut to start at least this far inside Box's retention, which has moved on
+meanwhile: room for its pages, retries included, to be asked before that edge passes them."""
 
 BOUNDARY_SLACK = timedelta(seconds=1)
 """Windows ask Box for one second more on the left and filter locally to [start, end): exact
@@ -68,6 +72,14 @@ together), so a killed backfill loses at most one checkpoint of work."""
 DEFAULT_EVENTS_PER_RUN = 250_000
 """A checkpoint also closes once its windows are expected to hold this many events: the loader's
 memory follows the checkpoint's size, so a busy enterprise gets more, smaller checkpoints."""
+NEWEST_FIRST, OLDEST_FIRST = "newest-first", "oldest-first"
+BACKFILL_ORDERS = (NEWEST_FIRST, OLDEST_FIRST)
+DEFAULT_BACKFILL_ORDER = NEWEST_FIRST
+"""A backfill reads the most recent windows first: the days an analyst asks about arrive in
+seconds, not at the end of a 20-minute year. The ledger does not care about the order."""
+FIRST_CHECKPOINT_SPAN = timedelta(days=1)
+"""A newest-first backfill's first checkpoint closes once its windows cover this much time, so the
+newest day commits (and can be transformed) as soon as its own windows are read, not after 30."""
 
 CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 60.0

@@ -44,8 +44,9 @@ def test_an_unusable_page_ends_the_window_in_one_line_and_loads_nothing_of_it(wa
     midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     start, end = midnight - 8 * DAY, midnight - 5 * DAY
     with running_emulator(clock=SystemClock(), events_per_day=700) as (clean, _):
-        good_answers = _requests_for(clean, start, start + DAY)
-        first_window = clean.oracle.event_ids(start, start + DAY)
+        # newest first: the newest window is read (and committed) first, the next one breaks
+        good_answers = _requests_for(clean, end - DAY, end)
+        first_window = clean.oracle.event_ids(end - DAY, end)
     with running_emulator(
         clock=SystemClock(), events_per_day=700, corrupt_answer=kind, corrupt_after_requests=good_answers
     ) as (emu, srv):
@@ -83,7 +84,7 @@ def test_an_unusable_page_ends_the_window_in_one_line_and_loads_nothing_of_it(wa
     assert corrupted >= 1
     # the first window's checkpoint is committed whole; nothing of the broken window is loaded
     assert set(warehouse.event_ids()) == first_window and len(warehouse.event_ids()) == len(first_window)
-    assert [row[:2] for row in warehouse.ledger()] == [(start, start + DAY)]
+    assert [row[:2] for row in warehouse.ledger()] == [(end - DAY, end)]
 
 
 def test_one_event_served_in_two_windows_of_a_run_is_loaded_once(warehouse, assert_exact, monkeypatch):
@@ -112,6 +113,14 @@ def test_one_event_served_in_two_windows_of_a_run_is_loaded_once(warehouse, asse
     monkeypatch.setattr(BoxEventsClient, "window_pages", window_pages_with_a_repeat)
     with running_emulator(clock=ManualClock(NOW), events_per_day=600) as (emu, srv):
         api = api_for(srv, emu.config, concurrency=1)
-        jobs.backfill(warehouse.pipeline(), start=MIDNIGHT - 2 * DAY, end=MIDNIGHT, api=api, now=NOW)
+        # oldest first: both windows in one run (newest first, the newest day commits alone)
+        jobs.backfill(
+            warehouse.pipeline(),
+            start=MIDNIGHT - 2 * DAY,
+            end=MIDNIGHT,
+            api=api,
+            now=NOW,
+            order="oldest-first",
+        )
         assert first_pages, "the repeat was never served: the test proves nothing"
         assert_exact(warehouse, emu.oracle.event_ids(MIDNIGHT - 2 * DAY, MIDNIGHT))

@@ -94,8 +94,9 @@ def test_backfill_and_sync_into_delta_match_the_oracle_and_duckdb_and_a_resync_a
     with running_emulator(clock=ManualClock(NOW), events_per_day=1000) as (emu, srv):
         api = api_for(srv, emu.config)
         for pipeline in (bucket.pipeline(), warehouse.pipeline()):
-            # a backfill, then a sync from its high-water mark up to NOW - LAG
-            jobs.backfill(pipeline, start=start, end=MIDNIGHT, api=api, now=NOW)
+            # a backfill (one checkpoint: oldest first, as newest first commits the newest day
+            # alone), then a sync from its high-water mark up to NOW - LAG
+            jobs.backfill(pipeline, start=start, end=MIDNIGHT, api=api, now=NOW, order="oldest-first")
             first = jobs.sync(pipeline, api=api, lag=LAG, now=NOW)
         served = emu.oracle.events(start, NOW - LAG, at=NOW)
         loaded = bucket.delta(EVENTS_TABLE).to_pyarrow_table().select(list(FIELDS)).to_pylist()

@@ -32,7 +32,16 @@ def test_last_backfill_is_the_whole_job_summed_over_its_checkpoints(warehouse):
     start, end = MIDNIGHT - 6 * DAY, MIDNIGHT
     with running_emulator(clock=ManualClock(NOW), events_per_day=400) as (emu, srv):
         api = api_for(srv, emu.config)
-        jobs.backfill(warehouse.pipeline(), start=start, end=end, api=api, windows_per_run=2, now=NOW)
+        # oldest first: six windows two at a time (newest first, the newest day commits alone)
+        jobs.backfill(
+            warehouse.pipeline(),
+            start=start,
+            end=end,
+            api=api,
+            windows_per_run=2,
+            now=NOW,
+            order="oldest-first",
+        )
         expected = len(emu.oracle.event_ids(start, end))
         synced = jobs.sync(warehouse.pipeline(), api=api, lag=timedelta(minutes=2), now=NOW)
     runs = warehouse.query(f"SELECT job_id, requests, windows FROM {RUNS} WHERE kind = 'backfill'")
