@@ -12,13 +12,17 @@ import pytest
 
 
 @pytest.mark.parametrize(
-    "module", ["pipeline_local", "pipeline_api_bound", "pipeline_memory", "detections_noise"]
+    "module",
+    ["pipeline_local", "pipeline_api_bound", "backfill_newest_first", "pipeline_memory", "detections_noise"],
 )
 def test_benchmark_runs_at_smoke_size(module):
     result = importlib.import_module(f"bench.{module}").run(quick=True)
     if module == "pipeline_api_bound":
         assert result["exact"] and result["missing"] == result["unexpected"] == result["duplicates"] == 0
         assert result["requests_sent"] == result["requests_seen_by_emulator"] > 0
+    elif module == "backfill_newest_first":
+        assert result["last_day_exact"] and result["last_day_events"] > 0 and result["queryable_s"] > 0
+        assert result["committed"]["windows"] >= result["days"] and not result["stopped_by_sigterm"]
     elif module == "pipeline_local":
         assert result["events"] > 0
         assert all(run["events_reported"] == result["events"] for run in result["pipeline_runs"])
