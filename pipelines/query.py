@@ -39,6 +39,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .box_events.exceptions import BoxEventsError, ConfigurationError, ReadOnlyQueryError
+from .box_events.lake import destination_name
 
 DEFAULT_TABLE_LIMIT = 1000
 """Rows the table shows unless `limit` says otherwise: a screenful of rows is what a table is for;
@@ -170,7 +171,7 @@ def open_session(pipeline: dlt.Pipeline, *, write: bool = False) -> Iterator[Exe
     DuckDB no one can write while it is open. Errors are `open_query`'s."""
     client = pipeline.sql_client()
     dbapi_error = getattr(getattr(client, "dbapi", None), "Error", DatabaseException)
-    kind = _warehouse_kind(pipeline)
+    kind = destination_name(pipeline)
     if write:
         opened = _through_dlt(client)
     elif kind == "duckdb":
@@ -203,11 +204,6 @@ def _one_line_errors(dbapi_error: type[Exception], write: bool) -> Iterator[None
         raise ConfigurationError(f"the query failed: {_first_line(exc)}") from None
 
 
-def _warehouse_kind(pipeline: dlt.Pipeline) -> str:
-    """`duckdb`, `postgres`, or the name of another dlt destination."""
-    return pipeline.destination.destination_type.rsplit(".", 1)[-1]
-
-
 _PLACEHOLDERS = {"duckdb": "?", "motherduck": "?"}
 """The drivers' DB-API placeholder (`paramstyle`): DuckDB's `qmark`; psycopg2 (PostgreSQL, Redshift)
 and most others dlt drives take `format`, `%s` (and then a literal `%` in the SQL is written `%%`)."""
@@ -215,7 +211,7 @@ and most others dlt drives take `format`, `%s` (and then a literal `%` in the SQ
 
 def placeholder(pipeline: dlt.Pipeline) -> str:
     """The placeholder a bound parameter takes in SQL for the pipeline's warehouse: `?` or `%s`."""
-    return _PLACEHOLDERS.get(_warehouse_kind(pipeline), "%s")
+    return _PLACEHOLDERS.get(destination_name(pipeline), "%s")
 
 
 @contextmanager

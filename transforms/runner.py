@@ -68,7 +68,7 @@ class DbtTarget:
 
 def dbt_target(pipeline: dlt.Pipeline) -> DbtTarget:
     """The dbt profile of the pipeline's destination (DuckDB file or PostgreSQL server)."""
-    destination = pipeline.destination.destination_type.rsplit(".", 1)[-1]
+    destination = lake.destination_name(pipeline)
     if destination == lake.FILESYSTEM:  # files, no SQL engine to run the models in
         raise ConfigurationError(lake.transforms_unavailable(pipeline))
     if destination not in ADAPTERS:

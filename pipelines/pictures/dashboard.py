@@ -54,7 +54,7 @@ def build_app(pipeline: dlt.Pipeline, *, drill_rows: int = data.DRILL_ROWS) -> D
     """The Dash app over the pipeline's warehouse; refuses, in one line, a warehouse the transforms
     have not built. `drill_rows`: the events a clicked bar lists at most."""
     with data.reading(pipeline) as read:
-        data.require_tables(read)
+        data.require_tables(read, pipeline.dataset_name)
     # enable_mcp=False: no environment variable may add Dash's MCP endpoint to an audit-log app
     app = Dash(__name__, title=TITLE, update_title=None, serve_locally=True, enable_mcp=False)
     app.layout = lambda: _layout(pipeline)  # a function: every page load sees the newest days and users

@@ -30,6 +30,7 @@ import dlt
 
 from ..box_events.exceptions import ConfigurationError
 from ..query import Execute, open_session, placeholder
+from . import marts
 from .marts import ANONYMOUS, TOP_ACTORS
 
 DEFAULT_DAYS = 30
@@ -115,16 +116,14 @@ def reading(pipeline: dlt.Pipeline) -> Iterator[Reader]:
         yield Reader(execute, placeholder(pipeline))
 
 
-def require_tables(read: Reader) -> None:
+def require_tables(read: Reader, dataset: str) -> None:
     """Refuse, in one line, a warehouse whose tables the transforms have not built yet."""
-    for table in TABLES:
-        try:
-            read.rows(f"select 1 from {table} where 1 = 0")
-        except ConfigurationError:
-            raise ConfigurationError(
-                f"the warehouse has no {table} yet: run `boxevents transform` "
-                "(a backfill or sync builds it too), then start the dashboard again"
-            ) from None
+    missing = marts.missing_tables(read.execute, dataset, TABLES)
+    if missing:
+        raise ConfigurationError(
+            f"the warehouse has no {missing[0]} yet: run `boxevents transform` "
+            "(a backfill or sync builds it too), then start the dashboard again"
+        )
 
 
 def bounds(read: Reader) -> Bounds:

@@ -14,7 +14,7 @@ reads `audit_authentication`, the only per-event table here, filtered on the sam
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -72,20 +72,26 @@ def _rows(execute: Execute, sql: str) -> list[Row]:
     return [tuple(row) for row in execute(sql, ()).fetchall()]
 
 
+def missing_tables(execute: Execute, dataset: str, tables: Sequence[str]) -> list[str]:
+    """Which of `tables` the dataset lacks, in their order: one look at the catalog (a failed probe
+    would end PostgreSQL's read-only transaction)."""
+    present = {
+        str(name).lower()
+        for (name,) in _rows(
+            execute,
+            "select table_name from information_schema.tables "
+            f"where table_schema = '{dataset.replace(chr(39), '')}'",
+        )
+    }
+    return [table for table in tables if table not in present]
+
+
 @contextmanager
 def connect(pipeline: dlt.Pipeline) -> Iterator[Execute]:
     """One read-only session for all the queries of a picture; refuses a warehouse without the marts
     (one look at the catalog: a failed probe would end PostgreSQL's read-only transaction)."""
     with open_session(pipeline) as execute:
-        present = {
-            str(name).lower()
-            for (name,) in _rows(
-                execute,
-                "select table_name from information_schema.tables "
-                f"where table_schema = '{pipeline.dataset_name.replace(chr(39), '')}'",
-            )
-        }
-        missing = [t for t in MART_TABLES if t not in present]
+        missing = missing_tables(execute, pipeline.dataset_name, MART_TABLES)
         if missing:
             raise ConfigurationError(
                 f"the warehouse has no {', '.join(missing)} yet: run `boxevents transform` "

@@ -271,7 +271,7 @@ def test_a_session_runs_several_reads_on_one_read_only_connection(where, warehou
 def test_other_warehouses_run_only_what_sqlglot_calls_a_read(where, warehouse, monkeypatch):
     """On a warehouse that cannot be opened read-only, sqlglot decides; shown on DuckDB through
     dlt's ordinary (writable) connection."""
-    monkeypatch.setattr(query, "_warehouse_kind", lambda pipeline: "somewarehouse")
+    monkeypatch.setattr(query, "destination_name", lambda pipeline: "somewarehouse")
     pipeline = warehouse.pipeline()
     assert query.run_query(pipeline, COUNT_EVENTS).rows == [(len(EVENTS),)]
     with pytest.raises(ReadOnlyQueryError, match=r"tried to write \(DELETE\)"):
