@@ -28,6 +28,7 @@ from .box_events import lake, ledger, stopping
 from .box_events.admin_logs import WindowReading, checkpoint_items
 from .box_events.client import open_client
 from .box_events.config import ApiOptions
+from .box_events.duckdb_load import BoxDuckDb
 from .box_events.event_types import normalize_event_types
 from .box_events.exceptions import BoxEventsError, ConfigurationError, find_cause
 from .box_events.fetch import WindowDone, WindowFetcher
@@ -128,7 +129,7 @@ def make_pipeline(
         warehouse.check_can_write()
     try:
         if destination == "duckdb":
-            dest = dlt.destinations.duckdb(credentials=duckdb_credentials(warehouse.duckdb_path))
+            dest = BoxDuckDb(credentials=duckdb_credentials(warehouse.duckdb_path))
         elif destination == lake.FILESYSTEM:
             dest = dlt.destinations.filesystem(bucket_url=warehouse.bucket_url, credentials=credentials)
         else:

@@ -80,10 +80,10 @@ USER_EVENTS_COLUMNS: TTableSchemaColumns = {
 }
 
 EVENTS_MERGE: dict[str | None, TWriteDispositionConfig] = {
-    # the merge keeps dlt's own dedup step even though each load stages an event_id once: a load
-    # killed after its copy into staging committed but before dlt marked the job done copies the
-    # same file again on resume, so staging can hold every row twice, and only the merge's dedup
-    # keeps that from doubling the events
+    # the merge deduplicates staging even though each load stages an event_id once: a load killed
+    # after its copy into staging committed but before dlt marked the job done copies the same file
+    # again on resume, so staging can hold every row twice, and only the merge's dedup keeps that
+    # from doubling the events (on DuckDB a dedup on the key alone: see `duckdb_load`)
     None: {"disposition": "merge", "strategy": "delete-insert"},
     # Delta tables take no delete-insert; `upsert` keeps its meaning: the newest load's copy of an
     # event replaces the stored one, so a re-read of a window whose earlier load never completed
