@@ -93,6 +93,13 @@ class Emulator:
     def stats(self) -> dict[str, int]:
         return self.http.get("/_emulator/stats").raise_for_status().json()
 
+    def cpu_seconds(self) -> float:
+        """The emulator's CPU time so far (user + system, all threads): what serving has cost."""
+        import psutil
+
+        times = psutil.Process(self._proc.pid).cpu_times()
+        return times.user + times.system
+
     def rss_mb(self) -> float:
         """The emulator's current RSS (its cache of generated days lives here, not in the pipeline)."""
         import psutil

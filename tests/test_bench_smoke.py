@@ -26,7 +26,10 @@ def test_benchmark_runs_at_smoke_size(module):
     elif module == "pipeline_local":
         assert result["events"] > 0
         assert all(run["events_reported"] == result["events"] for run in result["pipeline_runs"])
-        assert all(run["rows"] == result["events"] for run in result["read_json_runs"])
+        assert all(run["rows"] == run["distinct"] == result["events"] for run in result["pipeline_runs"])
+        assert all(run["events"] == result["events"] for run in result["floor_fetch_runs"])
+        assert all(run["rows"] == result["events"] for run in result["floor_read_json_runs"])
+        assert result["floor_seconds_median"] > 0 and result["ratio"] > 0
     elif module == "detections_noise":
         assert result["planted"] == result["planted_found"] > 0 and not result["planted_missed"]
         assert result["findings"] > 0 and result["events"] > 0
