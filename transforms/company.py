@@ -18,9 +18,15 @@ the enterprise whose apps they are (the SQL layer adds it; see models/staging/co
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime, timedelta
 from typing import Any
 
 SHARE_OF_LARGEST = 0.2
+INFERENCE_MAX_AGE = timedelta(hours=24)
+INFERENCE_MAX_GROWTH = 0.1
+"""An inference is used again until it is this old, or the events grew by this share since: it
+reads every login of the history, which a sync every few minutes should not pay for each time, and
+a company's domains change over months, not minutes (`boxevents transform --full` infers again)."""
 ADMIN_ONLY_EVENTS = ("NEW_USER", "DELETE_USER", "CHANGE_ADMIN_ROLE", "ADMIN_LOGIN", "EDIT_USER")
 PUBLIC_MAIL_DOMAINS = frozenset(
     [
@@ -78,3 +84,10 @@ def inference_sql(table: str, completed: str) -> str:
         f" and {completed}"
         " group by 1, 2"
     )
+
+
+def still_current(inferred_at: datetime, rows_then: int, now: datetime, rows_now: int) -> bool:
+    """Whether an inference made at `inferred_at` over `rows_then` events still stands at `now` over
+    `rows_now` (see INFERENCE_MAX_AGE): fewer rows than then (events removed) infer again too."""
+    young = now - inferred_at < INFERENCE_MAX_AGE
+    return young and rows_then <= rows_now <= rows_then * (1 + INFERENCE_MAX_GROWTH)

@@ -35,11 +35,14 @@ import dlt
 from pipelines.box_events import lake
 from pipelines.box_events.event_types import SQL_DIR
 from pipelines.box_events.exceptions import BoxEventsError, ConfigurationError
-from transforms.company import infer_company_domains, inference_sql
+from pipelines.box_events.ledger import as_utc
+from transforms.company import infer_company_domains, inference_sql, still_current
 from transforms.report import ModelRun, TransformReport
 from transforms.tuning import Tuning
 
 STATE_TABLE = "_transform_state"
+BUILT_THROUGH_VARIABLE = "BOXEVENTS_BUILT_THROUGH_LOAD"
+INFERENCE_TABLE = "_company_domains_inferred"
 STAGING = "stg_box__events"
 ADAPTERS = ("duckdb", "postgres")
 """Destinations the transforms run on here (their dbt adapters are installed); the others compile."""
@@ -90,21 +93,18 @@ def dbt_target(pipeline: dlt.Pipeline) -> DbtTarget:
     return DbtTarget(destination, environment)
 
 
-def transform_variables(pipeline: dlt.Pipeline, tuning: Tuning | None) -> dict[str, Any]:
+def transform_variables(
+    pipeline: dlt.Pipeline, tuning: Tuning | None, *, fresh_inference: bool = False
+) -> dict[str, Any]:
     """The dbt vars of a run: the tuning (default: dlt config `[transforms]`), with the company's
-    domains inferred from the loaded events when none are configured."""
+    domains inferred from the loaded events when none are configured (the last inference while it
+    is current, see `_Warehouse.inferred_domains`; a new one when `fresh_inference`)."""
     tuning = tuning or Tuning.from_config()
     variables = tuning.variables()
     variables["company_domains_source"] = "configured"
     if not tuning.company_domains:
         with pipeline.sql_client() as client:
-            warehouse = _Warehouse(client)
-            rows = (
-                warehouse.rows(inference_sql(warehouse.name("admin_logs"), warehouse.completed()))
-                if warehouse.exists("admin_logs")
-                else []
-            )
-        variables["company_domains"] = infer_company_domains(rows)
+            variables["company_domains"] = _Warehouse(client).inferred_domains(refresh=fresh_inference)
         variables["company_domains_source"] = "inferred"
     return variables
 
@@ -124,6 +124,8 @@ def project_fingerprint(variables: dict[str, Any]) -> str:
 class _State:
     watermark: str | None
     fingerprint: str
+    raw_rows: int | None = None
+    """Rows in `admin_logs` when that run started (None: recorded before this was kept)."""
 
 
 def run_transforms(
@@ -144,20 +146,23 @@ def run_transforms(
     """
     started = time.perf_counter()
     target = dbt_target(pipeline)
-    variables = transform_variables(pipeline, tuning)
+    variables = transform_variables(pipeline, tuning, fresh_inference=full_rebuild)
     fingerprint = project_fingerprint(variables)
     with pipeline.sql_client() as client:
         warehouse = _Warehouse(client)
         warehouse.ensure_state_table()
         watermark = warehouse.newest_completed_load()
-        mode, reason, days = _plan(warehouse, fingerprint, full_rebuild, dbt_work_dir(pipeline))
+        raw_rows = warehouse.raw_rows()
+        mode, reason, days = _plan(warehouse, fingerprint, full_rebuild, dbt_work_dir(pipeline), raw_rows)
+        last = warehouse.last_state()
     if mode == "noop":
         return TransformReport(mode, reason, target.adapter, seconds=time.perf_counter() - started)
-    runs = invoke_dbt(pipeline, target, ["build", *BUILD_FLAGS[mode]], variables)
+    built_through = last.watermark if mode == "incremental" and last else None
+    runs = invoke_dbt(pipeline, target, ["build", *BUILD_FLAGS[mode]], variables, built_through=built_through)
     with pipeline.sql_client() as client:
         warehouse = _Warehouse(client)
         runs = [warehouse.counted(run) for run in runs]
-        warehouse.record_run(mode, watermark, fingerprint, len(days))
+        warehouse.record_run(mode, watermark, fingerprint, len(days), raw_rows)
     return TransformReport(
         mode, reason, target.adapter, days=days, models=runs, seconds=time.perf_counter() - started
     )
@@ -177,10 +182,22 @@ def build_docs(pipeline: dlt.Pipeline, out: Path, *, tuning: Tuning | None = Non
 
 
 def invoke_dbt(
-    pipeline: dlt.Pipeline, target: DbtTarget, command: list[str], variables: dict[str, Any]
+    pipeline: dlt.Pipeline,
+    target: DbtTarget,
+    command: list[str],
+    variables: dict[str, Any],
+    *,
+    built_through: str | None = None,
 ) -> list[ModelRun]:
     """Run one dbt command on the pipeline's warehouse; raise TransformFailed with one line per
-    failing model or test. dbt's own files (compiled SQL, logs) go to the pipeline's working folder."""
+    failing model or test. dbt's own files (compiled SQL, logs) go to the pipeline's working folder.
+
+    `built_through`: on an incremental run, the newest load the previous successful run saw; no row
+    of a load up to it has left `admin_logs` since (`_plan`). The models read the rows of newer loads
+    by it as a literal (a min/max-prunable filter), the per-event models' merges look for the events
+    they replace among those rows only, and the per-event tests test only them
+    (macros/incremental.sql, incremental_config.sql, tests.sql). An environment variable, not a dbt
+    var: vars that change every run would cost dbt's partial parsing."""
     from dbt.cli.main import dbtRunner
 
     work = dbt_work_dir(pipeline)
@@ -204,7 +221,9 @@ def invoke_dbt(
         "--log-level-file",
         "info",
     ]
-    with _environment({**target.environment, "DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}):
+    environment = {**target.environment, "DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    environment[BUILT_THROUGH_VARIABLE] = built_through or ""
+    with _environment(environment):
         try:
             outcome = dbtRunner().invoke(args)
         finally:
@@ -300,23 +319,74 @@ class _Warehouse:
             "timestamp with time zone, mode varchar(16), load_id_watermark varchar(64), fingerprint "
             "varchar(64), days_rebuilt bigint)"
         )
+        # added later; a warehouse from before gets the column (its older rows read as unknown)
+        self.client.execute_sql(
+            f"alter table {self.name(STATE_TABLE)} add column if not exists raw_rows bigint"
+        )
+
+    def inferred_domains(self, *, refresh: bool = False) -> list[str]:
+        """The company's domains as inferred from the events (transforms/company.py). The inference
+        reads every login of the history, so its answer is kept (`_company_domains_inferred`) and
+        read again until it is a day old or the events grew by a tenth since (`still_current`), or
+        `refresh` asks for a new one."""
+        if not self.exists("admin_logs"):
+            return []
+        raw_rows = self.raw_rows()
+        table = self.name(INFERENCE_TABLE)
+        self.client.execute_sql(
+            f"create table if not exists {table} (inferred_at timestamp with time zone, "
+            "raw_rows bigint, domains varchar(4000))"
+        )
+        kept = self.rows(f"select inferred_at, raw_rows, domains from {table} order by 1 desc limit 1")
+        now = datetime.now(UTC)
+        if kept and not refresh and still_current(as_utc(kept[0][0]), int(kept[0][1]), now, raw_rows):
+            return list(json.loads(kept[0][2]))
+        domains = infer_company_domains(self.rows(inference_sql(self.name("admin_logs"), self.completed())))
+        self.client.execute_sql(
+            f"insert into {table} values (cast('{now.isoformat()}' as timestamp with time zone), "
+            f"{raw_rows}, '{json.dumps(domains).replace(chr(39), chr(39) * 2)}')"
+        )
+        return domains
+
+    def raw_rows(self) -> int:
+        """Rows in `admin_logs` now (the warehouse keeps this count: no column is read)."""
+        return int(self.rows(f"select count(*) from {self.name('admin_logs')}")[0][0])
+
+    def nothing_replaced_since(self, last: _State, raw_rows: int) -> bool:
+        """True when no row of a load the last run had seen has left `admin_logs` since (replaced by
+        a newer copy of its event, or deleted): then the older rows the transforms hold are all
+        still there, unchanged. Counted, not compared: the rows of loads newer than the watermark
+        (the min/max statistics skip the older ones) equal the growth of the table since the last
+        run. Rows of a load still pending at the last run count on both sides of that sum and make
+        it unequal: the safe answer, False. A state from before the count was kept: the new loads'
+        events looked up among the staged older ones, once."""
+        mark = f"'{last.watermark}'"
+        newer = self.rows(f"select count(*) from {self.name('admin_logs')} where _dlt_load_id > {mark}")[0][0]
+        if last.raw_rows is not None:
+            return int(newer) == raw_rows - last.raw_rows
+        staged_before = self.rows(
+            f"select count(*) from {self.name(STAGING)} where _dlt_load_id <= {mark} and event_id in "
+            f"(select event_id from {self.name('admin_logs')} where _dlt_load_id > {mark})"
+        )[0][0]
+        return int(staged_before) == 0
 
     def completed(self, column: str = "_dlt_load_id") -> str:
         """`column` names a load dlt recorded as complete (a pending package is picked up next run)."""
         return f"{column} in (select load_id from {self.name('_dlt_loads')} where status = 0)"
 
     def newest_completed_load(self) -> str | None:
-        """The newest load of `admin_logs` that dlt recorded as complete (a pending package is
-        picked up by the next run)."""
-        rows = self.rows(f"select max(_dlt_load_id) from {self.name('admin_logs')} where {self.completed()}")
+        """The newest load dlt recorded as complete (a pending package is picked up by the next run):
+        this run builds every completed load up to it. Read from dlt's own list of loads, not as the
+        newest load id among the events' rows, which would read a column as long as the history."""
+        rows = self.rows(f"select max(load_id) from {self.name('_dlt_loads')} where status = 0")
         return rows[0][0] if rows else None
 
     def last_state(self) -> _State | None:
         rows = self.rows(
-            f"select load_id_watermark, fingerprint from {self.name(STATE_TABLE)} "
+            f"select load_id_watermark, fingerprint, raw_rows from {self.name(STATE_TABLE)} "
             "order by finished_at desc limit 1"
         )
-        return _State(rows[0][0], rows[0][1]) if rows else None
+        return _State(*rows[0]) if rows else None
 
     def touched_days(self, watermark: str | None) -> list[date]:
         since = "" if watermark is None else f"and _dlt_load_id > '{watermark}'"
@@ -340,13 +410,15 @@ class _Warehouse:
         rows = self.rows(f"select count(*) from {self.name(run.name)}")[0][0]
         return ModelRun(run.name, run.materialized, run.action, int(rows), run.seconds)
 
-    def record_run(self, mode: str, watermark: str | None, fingerprint: str, days: int) -> None:
+    def record_run(
+        self, mode: str, watermark: str | None, fingerprint: str, days: int, raw_rows: int
+    ) -> None:
         mark = "null" if watermark is None else f"'{watermark}'"
         self.client.execute_sql(
             f"insert into {self.name(STATE_TABLE)} (run_id, finished_at, mode, load_id_watermark, "
-            f"fingerprint, days_rebuilt) values ('{uuid.uuid4().hex}', "
+            f"fingerprint, days_rebuilt, raw_rows) values ('{uuid.uuid4().hex}', "
             f"cast('{datetime.now(UTC).isoformat()}' as timestamp with time zone), '{mode}', {mark}, "
-            f"'{fingerprint}', {days})"
+            f"'{fingerprint}', {days}, {raw_rows})"
         )
 
 
@@ -380,7 +452,7 @@ def views_of_last_build(work_dir: Path) -> list[str] | None:
 
 
 def _plan(
-    warehouse: _Warehouse, fingerprint: str, full_rebuild: bool, work_dir: Path
+    warehouse: _Warehouse, fingerprint: str, full_rebuild: bool, work_dir: Path, raw_rows: int
 ) -> tuple[str, str, list[date]]:
     """Decide between a full build, an incremental one, or nothing."""
     if full_rebuild:
@@ -401,4 +473,7 @@ def _plan(
         return "full", "raw rows were removed since the last run", []
     if not days:
         return "noop", "nothing loaded since the last run", []
+    if last.watermark is None or not warehouse.nothing_replaced_since(last, raw_rows):
+        # a newer copy of an event can move it to another day, which only a full build follows
+        return "full", "events of earlier loads were replaced or removed since the last run", []
     return "incremental", "new loads since the last run", days

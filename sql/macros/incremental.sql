@@ -5,10 +5,25 @@
   instead whenever a model, the catalog or a variable changed (transforms/dbt_runner.py).
 -#}
 
+{#- The newest load this model already holds. `boxevents transform` knows it for every model: the
+    newest load its previous successful run saw (transforms/runner.py passes it as
+    BOXEVENTS_BUILT_THROUGH_LOAD on incremental runs), and it is written into the SQL as a literal, so
+    the warehouse skips every block of rows of older loads by its min/max statistics: a subquery
+    (`max(_dlt_load_id)` of the model) would read the whole column, and that grows with the table.
+    Run by hand (no such variable), the model's own newest load, as a subquery. -#}
+{% macro built_through_load() -%}
+  {%- set mark = env_var('BOXEVENTS_BUILT_THROUGH_LOAD', '') if execute else '' -%}
+  {%- if mark -%}
+    '{{ mark | replace("'", "") }}'
+  {%- else -%}
+    (select coalesce(max(_dlt_load_id), '') from {{ this }})
+  {%- endif -%}
+{%- endmacro %}
+
 {#- Per-event models (merged on event_id): rows of newer loads only. -#}
 {% macro only_new_loads(column='_dlt_load_id') -%}
   {%- if is_incremental() %}
-    and {{ column }} > (select coalesce(max(_dlt_load_id), '') from {{ this }})
+    and {{ column }} > {{ built_through_load() }}
   {%- endif %}
 {%- endmacro %}
 
@@ -25,7 +40,7 @@
     {%- else -%}
       {%- set days = run_query(
           "select distinct cast(occurred_on as " ~ text_type() ~ ") from " ~ staging
-          ~ " where _dlt_load_id > (select coalesce(max(_dlt_load_id), '') from " ~ this ~ ")"
+          ~ " where _dlt_load_id > " ~ built_through_load()
       ).columns[0].values() -%}
     {%- endif -%}
     {%- if lookback_days -%}
@@ -55,7 +70,7 @@
 
 {#- The watermark of an entity model: the newest load it has seen. -#}
 {% macro newest_seen_load() -%}
-  {%- if is_incremental() -%}(select coalesce(max(_dlt_load_id), '') from {{ this }}){%- else -%}''{%- endif -%}
+  {%- if is_incremental() -%}{{ built_through_load() }}{%- else -%}''{%- endif -%}
 {%- endmacro %}
 
 {#- `new` is newer than `old` by (time, tie-breaker): how an entity model keeps the newest value it has
