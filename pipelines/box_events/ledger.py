@@ -141,11 +141,18 @@ def settlement_of(
 
 
 def event_ids_between(pipeline: dlt.Pipeline, start: datetime, end: datetime) -> set[str]:
-    """The ids already loaded with `created_at` in `[start, end)`."""
+    """The ids already loaded with `created_at` in `[start, end)`, by loads dlt recorded as complete.
+    A merge can commit its rows and its package still be aborted (a later job of it failed): readers
+    never see those rows, so a re-read must not skip them, or they would stay unseen for good; read
+    again, they are merged into a load that completes."""
     try:
         with lake.sql_client(pipeline, EVENTS_TABLE) as client:
             table = client.make_qualified_table_name(EVENTS_TABLE)
-            sql = f"SELECT event_id FROM {table} WHERE created_at >= %s AND created_at < %s"
+            loads = client.make_qualified_table_name(LOADS_TABLE)
+            sql = (
+                f"SELECT event_id FROM {table} WHERE created_at >= %s AND created_at < %s "
+                f"AND _dlt_load_id IN (SELECT load_id FROM {loads} WHERE status = 0)"
+            )
             with client.execute_query(sql, start, end) as cursor:
                 return {row[0] for row in cursor.fetchall()}
     except NOT_THERE_YET:
