@@ -28,7 +28,7 @@ from typing import Any
 import plotly.offline
 
 from bench import harness
-from bench.transforms_rebuild import NOW, _append, _fresh_warehouse
+from bench.transforms_rebuild import NOW, _fresh_warehouse, append_synthetic
 from pipelines import jobs
 from pipelines.pictures.report import read_report, render, write_report
 from pipelines.status import status
@@ -52,7 +52,7 @@ def _warehouse(workdir: Path, events: int) -> tuple[Any, float | None]:
     started = time.perf_counter()
     pipeline = _fresh_warehouse(workdir)
     # what transforms_rebuild.main does: a year of events, ending two days before NOW
-    _append(path, run=0, first=0, count=events, start=NOW - timedelta(days=366), span=timedelta(days=364),
+    append_synthetic(path, run=0, first=0, count=events, start=NOW - timedelta(days=366), span=timedelta(days=364),
             load_id="1000000000.000001")  # fmt: skip
     run_transforms(pipeline, full_rebuild=True)
     return pipeline, time.perf_counter() - started
