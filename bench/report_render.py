@@ -52,8 +52,8 @@ def _warehouse(workdir: Path, events: int) -> tuple[Any, float | None]:
     started = time.perf_counter()
     pipeline = _fresh_warehouse(workdir)
     # what transforms_rebuild.main does: a year of events, ending two days before NOW
-    append_synthetic(path, run=0, first=0, count=events, start=NOW - timedelta(days=366), span=timedelta(days=364),
-            load_id="1000000000.000001")  # fmt: skip
+    append_synthetic(path, run=0, first=0, count=events, start=NOW - timedelta(days=366),
+                     span=timedelta(days=364), load_id="1000000000.000001")  # fmt: skip
     run_transforms(pipeline, full_rebuild=True)
     return pipeline, time.perf_counter() - started
 

@@ -69,6 +69,7 @@ def _sync_round(*, workdir: str, api_base_url: str, token_url: str, token: str, 
     """Child process: one sync at `now`, then the incremental transforms; times and memory."""
     from pipelines import jobs
     from transforms import run_transforms
+    from transforms.runner import import_dbt_in_background
 
     sampler = harness._RssSampler()
     pipeline = _pipeline(Path(workdir))
@@ -79,6 +80,7 @@ def _sync_round(*, workdir: str, api_base_url: str, token_url: str, token: str, 
         requests_per_minute=10**7,
     )
     started = time.perf_counter()
+    import_dbt_in_background()  # as `boxevents sync` does
     report = jobs.sync(pipeline, api=api, now=datetime.fromisoformat(now))
     synced, synced_at = time.perf_counter(), time.time()
     transforms = run_transforms(pipeline)
@@ -182,9 +184,11 @@ def _exact(emulator: harness.Emulator, path: Path, start: datetime, end: datetim
     }
 
 
-def measure_size(emulator: harness.Emulator, size: int, *, boundaries: list[datetime]) -> dict[str, Any]:
+def measure_size(
+    emulator: harness.Emulator, size: int, *, boundaries: list[datetime], keep: bool = False
+) -> dict[str, Any]:
     """Build the warehouse of `size` rows up to `boundaries[0]`, then time one sync to each later
-    boundary."""
+    boundary. The warehouse is deleted afterwards unless `keep` (to look into it)."""
     t0 = boundaries[0]
     workdir = harness.fresh_dir(f"scale/{size}")
     path = workdir / "pipeline.duckdb"
@@ -236,11 +240,14 @@ def measure_size(emulator: harness.Emulator, size: int, *, boundaries: list[date
         "check": check,
         "runs": [{k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()} for r in runs],
     }
-    harness.fresh_dir(f"scale/{size}")  # gigabytes of scratch: drop them once measured
+    if not keep:
+        harness.fresh_dir(f"scale/{size}")  # gigabytes of scratch: drop them once measured
     return result
 
 
-def run(*, quick: bool = False, sizes: list[int] | None = None, rounds: int | None = None) -> dict[str, Any]:
+def run(
+    *, quick: bool = False, sizes: list[int] | None = None, rounds: int | None = None, keep: bool = False
+) -> dict[str, Any]:
     sizes = sizes or ([60_000] if quick else [1_000_000, 10_000_000, 50_000_000])
     rounds = rounds or (1 if quick else ROUNDS)
     per_day = 20_000 if quick else EVENTS_PER_WEEKDAY
@@ -249,7 +256,7 @@ def run(*, quick: bool = False, sizes: list[int] | None = None, rounds: int | No
         latest = datetime.now(UTC).replace(second=0, microsecond=0) - ARRIVAL_MARGIN - DEFAULT_LAG
         boundaries = sync_boundaries(emulator, latest, target, rounds)
         print(f"scale: {sizes}, {rounds} syncs of about {target:,} events from {boundaries[0]}", flush=True)
-        results = [measure_size(emulator, size, boundaries=boundaries) for size in sizes]
+        results = [measure_size(emulator, size, boundaries=boundaries, keep=keep) for size in sizes]
     smallest, largest = results[0], results[-1]
     ratio = largest["seconds_median"] / smallest["seconds_median"]
     peaks = [r["sync_peak_rss_mb_max"] for r in results]
@@ -278,9 +285,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--quick", action="store_true", help="one small size, one round (a smoke test)")
     parser.add_argument("--sizes", help="comma list of warehouse sizes (default 1M,10M,50M)")
     parser.add_argument("--rounds", type=int, help=f"syncs measured per size (default {ROUNDS})")
+    parser.add_argument("--keep", action="store_true", help="keep the warehouses (bench/.work/scale/)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else None
-    result = run(quick=args.quick, sizes=sizes, rounds=args.rounds)
+    result = run(quick=args.quick, sizes=sizes, rounds=args.rounds, keep=args.keep)
     path = harness.write_result("sync_at_scale", result, quick=args.quick)
     for r in result["results"]:
         print(

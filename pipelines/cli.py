@@ -319,6 +319,13 @@ def _transform_early(pipeline: Any, company_domains: list[str] | None) -> Callab
     return lambda report: _transform(pipeline, company_domains=company_domains)
 
 
+def _import_dbt_meanwhile() -> None:
+    """dbt's import (seconds) overlaps the load that comes before the transforms."""
+    from transforms.runner import import_dbt_in_background
+
+    import_dbt_in_background()
+
+
 def _transform(pipeline: Any, full: bool = False, company_domains: list[str] | None = None) -> None:
     from transforms import run_transforms
 
@@ -412,6 +419,8 @@ def sync(
     from .progress import WindowProgress
 
     with user_errors(), _writing(destination, duckdb_path, dataset, pipelines_dir, wait) as pipeline:
+        if not no_transform:
+            _import_dbt_meanwhile()
         with WindowProgress("sync") as progress:
             report = jobs.sync(
                 pipeline,

@@ -13,7 +13,14 @@ import pytest
 
 @pytest.mark.parametrize(
     "module",
-    ["pipeline_local", "pipeline_api_bound", "backfill_newest_first", "pipeline_memory", "detections_noise"],
+    [
+        "pipeline_local",
+        "pipeline_api_bound",
+        "backfill_newest_first",
+        "pipeline_memory",
+        "detections_noise",
+        "sync_at_scale",
+    ],
 )
 def test_benchmark_runs_at_smoke_size(module):
     result = importlib.import_module(f"bench.{module}").run(quick=True)
@@ -30,6 +37,11 @@ def test_benchmark_runs_at_smoke_size(module):
         assert all(run["events"] == result["events"] for run in result["floor_fetch_runs"])
         assert all(run["rows"] == result["events"] for run in result["floor_read_json_runs"])
         assert result["floor_seconds_median"] > 0 and result["ratio"] > 0
+    elif module == "sync_at_scale":
+        size = result["results"][0]
+        assert result["exact"] and size["check"]["missing"] == size["check"]["unexpected"] == 0
+        assert [run["transform_mode"] for run in size["runs"]] == ["incremental"]
+        assert size["events_new_median"] > 0 and size["rows"] > size["real_rows"] > 0
     elif module == "detections_noise":
         assert result["planted"] == result["planted_found"] > 0 and not result["planted_missed"]
         assert result["findings"] > 0 and result["events"] > 0

@@ -2,7 +2,7 @@
 -- sits in MITRE ATT&CK, whether it is on, and the thresholds in effect (defaults overridden by var
 -- `rule_thresholds`). The catalog rule appears once per event type the catalog marks high or
 -- critical that no dedicated rule covers (`catalog_<event type>`).
-{{ config(materialized='table') }}
+{{ config(materialized='table', tags=['static']) }}
 {%- set event_types = ref('box_event_types') -%}
 {%- set rows = [] -%}
 {%- for name in detection_models() -%}

@@ -2,7 +2,7 @@
 -- (`[transforms] company_domains`, `boxevents transform --company-domain`) or, when not, inferred
 -- from the events (transforms/company.py); `source` says which. Box's app service accounts
 -- (`...@boxdevedition.com`) always belong to the enterprise whose apps they are.
-{{ config(materialized='table') }}
+{{ config(materialized='table', tags=['static']) }}
 {%- set domains = var('company_domains') | map('lower') | map('trim') | reject('equalto', 'boxdevedition.com') | list %}
 {%- for domain in domains %}
 select
