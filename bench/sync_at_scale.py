@@ -16,7 +16,7 @@ warehouse a steady state would have at each size and measures what one more sync
   during the whole round.
 - After the rounds: the ids of the real part equal the emulator's oracle, and no id is there twice.
 
-    .venv/bin/python -m bench --only scale          # 1M, 10M, 50M (about 45 minutes, 25 GB of disk)
+    .venv/bin/python -m bench --only scale          # 1M, 10M, 50M (about 50 minutes, 20 GB of disk)
     .venv/bin/python -m bench.sync_at_scale --sizes 1000000,10000000
 """
 

@@ -68,11 +68,6 @@
   {%- endif %}
 {%- endmacro %}
 
-{#- The watermark of an entity model: the newest load it has seen. -#}
-{% macro newest_seen_load() -%}
-  {%- if is_incremental() -%}{{ built_through_load() }}{%- else -%}''{%- endif -%}
-{%- endmacro %}
-
 {#- `new` is newer than `old` by (time, tie-breaker): how an entity model keeps the newest value it has
     seen when it combines a new batch with the row it already holds. -#}
 {% macro is_newer(new_at, new_tie, old_at, old_tie) -%}
