@@ -10,9 +10,10 @@ having count(*) > 1
     __sources.yml, the per-event models by `per_event_incremental`) reads
     only the rows of loads newer than the previous successful `boxevents transform` run on an
     incremental run, so a sync's tests cost what the sync brought instead of growing with the history:
-    the older rows passed the same tests when they were new, and the merge on `event_id` that adds the
-    new rows replaces any older row of the same event, so a test of the new rows is a test of the
-    table. A full build, and a test run by hand, read every row (dbt's own behaviour, `where` kept). -#}
+    the older rows passed the same tests when they were new, and none of them can hold one of the
+    new events (the runner runs incrementally only when it has counted that no older row left the
+    raw table, `nothing_replaced_since`; else a full build), so a test of the new rows is a test of
+    the table. A full build, and a test run by hand, read every row (dbt's own behaviour, `where` kept). -#}
 {% macro default__get_where_subquery(relation) -%}
   {%- set where = config.get('where', '') -%}
   {%- set since = env_var('BOXEVENTS_BUILT_THROUGH_LOAD', '') if execute else '' -%}
