@@ -265,7 +265,7 @@ def _backfill(
         concurrency=concurrency,
     )
     chunking = {"windows_per_run": windows_per_run} if windows_per_run else {}
-    sampler = _RssSampler()
+    sampler = RssSampler()
     started = time.perf_counter()
     report = jobs.backfill(pipeline, start=start, end=end, api=api, **chunking)
     seconds = time.perf_counter() - started
@@ -283,7 +283,7 @@ def _backfill(
     return result
 
 
-class _RssSampler:
+class RssSampler:
     """This process's RSS every 50 ms, so a peak can be put on a dlt step (extract, normalize, load)."""
 
     def __init__(self, every_s: float = 0.05) -> None:

@@ -71,7 +71,7 @@ def _sync_round(*, workdir: str, api_base_url: str, token_url: str, token: str, 
     from transforms import run_transforms
     from transforms.runner import import_dbt_in_background
 
-    sampler = harness._RssSampler()
+    sampler = harness.RssSampler()
     pipeline = _pipeline(Path(workdir))
     api = jobs.ApiOptions(
         api_base_url=api_base_url,

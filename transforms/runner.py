@@ -153,8 +153,9 @@ def run_transforms(
         warehouse.ensure_state_table()
         watermark = warehouse.newest_completed_load()
         raw_rows = warehouse.raw_rows()
-        mode, reason, days = _plan(warehouse, fingerprint, full_rebuild, dbt_work_dir(pipeline), raw_rows)
         last = warehouse.last_state()
+        work_dir = dbt_work_dir(pipeline)
+        mode, reason, days = _plan(warehouse, last, fingerprint, full_rebuild, work_dir, raw_rows)
     if mode == "noop":
         return TransformReport(mode, reason, target.adapter, seconds=time.perf_counter() - started)
     built_through = last.watermark if mode == "incremental" and last else None
@@ -473,12 +474,16 @@ def kept_by_incremental_builds(work_dir: Path) -> list[str] | None:
 
 
 def _plan(
-    warehouse: _Warehouse, fingerprint: str, full_rebuild: bool, work_dir: Path, raw_rows: int
+    warehouse: _Warehouse,
+    last: _State | None,
+    fingerprint: str,
+    full_rebuild: bool,
+    work_dir: Path,
+    raw_rows: int,
 ) -> tuple[str, str, list[date]]:
-    """Decide between a full build, an incremental one, or nothing."""
+    """Decide between a full build, an incremental one, or nothing, from the last run's state."""
     if full_rebuild:
         return "full", "full rebuild requested", []
-    last = warehouse.last_state()
     if last is None:
         return "full", "first run", []
     if last.fingerprint != fingerprint:
