@@ -27,18 +27,26 @@
     here, overridden by var `rule_thresholds` (plus `rule`: its id, title and severity). An override of a threshold the rule does not have
     fails the build with a message naming the ones it has. -#}
 {% macro detection_rule(title, severity, tactic, technique, technique_name, false_positives, runbook,
-                        thresholds={}, references=[], covers=[], kind='rule', per_event_type=false, description=none) %}
+                        thresholds={}, references=[], covers=[], kind='rule', per_event_type=false, description=none,
+                        history=false) %}
   {%- set rule_id = model.name.split('_', 1)[1] -%}
   {%- for name in var('rule_thresholds', {}).get(rule_id, {}) if name not in thresholds -%}
     {{ exceptions.raise_compiler_error("rule_thresholds: rule " ~ rule_id ~ " has no threshold '" ~ name
        ~ "'; it has: " ~ (thresholds.keys() | list | join(', ') or 'none')) }}
   {%- endfor -%}
   {%- set effective = effective_thresholds({'rule_id': rule_id, 'thresholds': thresholds}) -%}
-  {{ config(materialized='view', tags=['detection', kind], meta={'detection': {
+  {#- A rule that reads beyond the day of its finding (`history=true`: a login compared with every
+      earlier one of the user, a window reaching into the day before) is a table rebuilt for the
+      touched days, like `detections`, reading the past only as far or as summarised as it needs
+      (`since_touched`, `before_touched`): as a view, a filter on the day cannot reach through its
+      joins and window functions, so every sync computed it over the whole history. Every other
+      rule is a view over its audit table. -#}
+  {%- set materialization = day_local_incremental() if history else {'materialized': 'view'} -%}
+  {{ config(tags=['detection', kind] + (['history'] if history else []), meta={'detection': {
       'rule_id': rule_id, 'kind': kind, 'title': title, 'severity': severity, 'tactic': tactic,
       'technique': technique, 'technique_name': technique_name,
       'false_positives': false_positives, 'runbook': runbook, 'thresholds': thresholds,
-      'references': references, 'covers': covers, 'per_event_type': per_event_type}}) }}
+      'references': references, 'covers': covers, 'per_event_type': per_event_type}}, **materialization) }}
   {%- do effective.update({'rule': {'id': rule_id, 'severity': severity, 'title': title}}) -%}
   {{ return(effective) }}
 {% endmacro %}
@@ -59,6 +67,10 @@
   {%- endif -%}
   {{ return({'rule_id': model_name.split('_', 1)[1], 'title': '', 'tactic': '', 'technique': '', 'per_event_type': false}) }}
 {% endmacro %}
+
+{#- Findings are rebuilt for each touched day and this many days before it: a rolling window that
+    starts before midnight belongs to the day it started on. -#}
+{% macro findings_lookback_days() %}{{ return(1) }}{% endmacro %}
 
 {#- A rule switched off by var `disabled_rules`. -#}
 {% macro rule_is_disabled(rule_id) %}{{ return(rule_id in var('disabled_rules', [])) }}{% endmacro %}
@@ -287,9 +299,10 @@ group by window_day, {{ key }}
 {%- endmacro %}
 
 {#- An event (its epoch second) at least `days` after the first event the warehouse holds: a rule
-    that calls something "new" speaks only once there is that much history to compare with. -#}
+    that calls something "new" speaks only once there is that much history to compare with. The
+    minimum of the column itself: one read of it, not an expression computed for every row. -#}
 {% macro after_history_of(at_second, days) -%}
-  {{ at_second }} >= (select min({{ epoch_seconds('occurred_at') }}) from {{ ref('stg_box__events') }}) + {{ days * 86400 }}
+  {{ at_second }} >= {{ epoch_seconds("(select min(occurred_at) from " ~ ref('stg_box__events') ~ ")") }} + {{ days * 86400 }}
 {%- endmacro %}
 
 {#- Events only an admin or co-admin can perform: who performs one is an admin (the admin hunts'

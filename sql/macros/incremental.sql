@@ -33,31 +33,57 @@
 {#- `lookback_days`: also rebuild that many days before each touched one (a finding whose rolling
     window starts before midnight belongs to the day it started on). -#}
 {% macro only_touched_days(day_column='occurred_on', lookback_days=0) -%}
-  {%- set staging = ref('stg_box__events') -%}  {#- outside the `if`, so dbt sees the dependency -#}
-  {%- if is_incremental() and execute -%}
-    {%- if var('compile_only', none) -%}
-      {%- set days = ['2000-01-01'] -%}  {#- compiling offline (tests/transforms/test_dialects.py) -#}
-    {%- else -%}
-      {%- set days = run_query(
-          "select distinct cast(occurred_on as " ~ text_type() ~ ") from " ~ staging
-          ~ " where _dlt_load_id > " ~ built_through_load()
-      ).columns[0].values() -%}
-    {%- endif -%}
-    {%- if lookback_days -%}
-      {%- set widened = [] -%}
-      {%- for day in days -%}
-        {%- for back in range(lookback_days + 1) -%}
-          {%- do widened.append((modules.datetime.date.fromisoformat(day | string) - modules.datetime.timedelta(days=back)).isoformat()) -%}
-        {%- endfor -%}
-      {%- endfor -%}
-      {%- set days = widened | unique | sort -%}
-    {%- endif -%}
+  {%- set days = touched_days(lookback_days) -%}
+  {%- if days is not none -%}
     {%- if days | length == 0 %}
     and false
     {%- else %}
     and {{ day_column }} in ({% for day in days %}cast('{{ day }}' as date){% if not loop.last %}, {% endif %}{% endfor %})
     {%- endif %}
   {%- endif %}
+{%- endmacro %}
+
+{#- The UTC days (ISO text, sorted) a newer load touched, each with `lookback_days` days before it;
+    none when the model is built whole (not incremental, or while dbt parses). -#}
+{% macro touched_days(lookback_days=0) -%}
+  {%- set staging = ref('stg_box__events') -%}  {#- outside the `if`, so dbt sees the dependency -#}
+  {%- if not (is_incremental() and execute) -%}
+    {{ return(none) }}
+  {%- endif -%}
+  {%- if var('compile_only', none) -%}
+    {%- set days = ['2000-01-01'] -%}  {#- compiling offline (tests/transforms/test_dialects.py) -#}
+  {%- else -%}
+    {%- set days = run_query(
+        "select distinct cast(occurred_on as " ~ text_type() ~ ") from " ~ staging
+        ~ " where _dlt_load_id > " ~ built_through_load()
+    ).columns[0].values() -%}
+  {%- endif -%}
+  {%- set widened = [] -%}
+  {%- for day in days -%}
+    {%- for back in range(lookback_days + 1) -%}
+      {%- do widened.append((modules.datetime.date.fromisoformat(day | string) - modules.datetime.timedelta(days=back)).isoformat()) -%}
+    {%- endfor -%}
+  {%- endfor -%}
+  {{ return(widened | unique | sort | list) }}
+{%- endmacro %}
+
+{#- History rules (a login compared with every earlier login of the user) split the events in two:
+    the days from the first touched one on, read whole, and everything before it, which a rule reads
+    only as a summary per key (a hash aggregate, no sort), so a sync no longer orders the whole
+    history by user. `since_touched(column)`: a condition keeping the recent part; `before_touched`:
+    the older part (false on a full build, where the recent part is everything). -#}
+{% macro since_touched(day_column='occurred_on', lookback_days=0) -%}
+  {%- set days = touched_days(lookback_days) -%}
+  {%- if days is none -%}true
+  {%- elif days | length == 0 -%}false
+  {%- else -%}{{ day_column }} >= cast('{{ days[0] }}' as date)
+  {%- endif -%}
+{%- endmacro %}
+{% macro before_touched(day_column='occurred_on', lookback_days=0) -%}
+  {%- set days = touched_days(lookback_days) -%}
+  {%- if days is none or days | length == 0 -%}false
+  {%- else -%}{{ day_column }} < cast('{{ days[0] }}' as date)
+  {%- endif -%}
 {%- endmacro %}
 
 {#- Entity models (one row per user or item, rebuilt for the keys a newer load touched): `key` in

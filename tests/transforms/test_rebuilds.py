@@ -135,11 +135,11 @@ def test_transforms_after_a_sync_rebuild_only_touched_days_and_match_a_full_rebu
 
     # a view dropped by hand: the next run builds everything again, the view included
     with pipeline.sql_client() as client:
-        client.execute_sql(f"drop view {client.make_qualified_table_name('det_password_spray')}")
+        client.execute_sql(f"drop view {client.make_qualified_table_name('det_mass_download')}")
     after_drop = run_transforms(pipeline)
-    assert (after_drop.mode, after_drop.reason) == ("full", "det_password_spray is missing")
+    assert (after_drop.mode, after_drop.reason) == ("full", "det_mass_download is missing")
     with pipeline.sql_client() as client:
-        client.execute_sql(f"select count(*) from {client.make_qualified_table_name('det_password_spray')}")
+        client.execute_sql(f"select count(*) from {client.make_qualified_table_name('det_mass_download')}")
 
 
 def test_changing_the_company_domains_rebuilds_and_reclassifies_externals(world, tmp_path):

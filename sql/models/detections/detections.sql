@@ -48,4 +48,4 @@ select
         as detection_id,
     findings.*
 from findings
-where true {{- only_touched_days(lookback_days=1) }}
+where true {{- only_touched_days(lookback_days=findings_lookback_days()) }}

@@ -8,17 +8,34 @@
     runbook='Confirm with the user or their manager that they are back; a dormant account that wakes up unannounced should be suspended and its recent actions reviewed.',
     thresholds={'inactive_days': 30},
     references=['Sentinel: Box - Inactive user login'],
+    history=true,
 ) -%}
 -- A user signs in after `inactive_days` or more without signing in. The first login the warehouse
 -- holds for a user is not a finding (there is nothing to compare it with).
-with logins as (
+-- A history rule: the logins of the days from the first touched one on are ordered by user, and each
+-- user's first of them meets the user's last login before those days, a summary of the older ones
+-- (a full build has no older part and orders them all).
+{%- set is_login = "event_type = 'LOGIN' and not actor_is_anonymous and actor_id is not null" %}
+with earlier as (
+    select actor_id, max({{ epoch_seconds('occurred_at') }}) as last_second
+    from {{ ref('audit_authentication') }}
+    where {{ is_login }} and {{ before_touched(lookback_days=findings_lookback_days()) }}
+    group by actor_id
+),
+
+recent as (
     select
         *,
         {{ epoch_seconds('occurred_at') }} as at_second,
-        lag({{ epoch_seconds('occurred_at') }}) over (partition by actor_id order by occurred_at, event_id) as previous_second,
-        lag(occurred_at) over (partition by actor_id order by occurred_at, event_id) as previous_login_at
+        lag({{ epoch_seconds('occurred_at') }}) over (partition by actor_id order by occurred_at, event_id) as previous_in_recent
     from {{ ref('audit_authentication') }}
-    where event_type = 'LOGIN' and not actor_is_anonymous and actor_id is not null
+    where {{ is_login }} and {{ since_touched(lookback_days=findings_lookback_days()) }}
+),
+
+logins as (
+    select r.*, coalesce(r.previous_in_recent, e.last_second) as previous_second
+    from recent as r
+    left join earlier as e on e.actor_id = r.actor_id
 )
 
 select
@@ -29,3 +46,4 @@ select
 {%- endcall %}
 from logins
 where previous_second is not null and at_second - previous_second >= {{ t.inactive_days * 86400 }}
+    {{- only_touched_days(lookback_days=findings_lookback_days()) }}

@@ -8,18 +8,38 @@
     runbook='Ask the user whether they travelled or changed provider; if not, and the country (from Shield, when known) is unusual, reset the password and end the sessions.',
     thresholds={'min_prior_logins': 5, 'baseline_days': 7},
     references=['Panther: Box New Login Device (related)'],
+    history=true,
 ) -%}
 -- A user signs in from a network (IPv4 /16, IPv6 /32) they never used before, once they have a
 -- history (enough earlier logins over enough days) to compare with; the country comes from Box
 -- Shield's ip_info when Shield has seen the address.
-with logins as (
+{%- set is_login = "event_type = 'LOGIN' and not actor_is_anonymous and ip_address is not null and not " ~ is_trusted_ip('ip_address') %}
+{%- set lookback = findings_lookback_days() %}
+-- A history rule: the logins of the days from the first touched one on are ordered by user, and
+-- each user's earlier logins are read as a summary (how many, the first, the networks used): no
+-- sort of the whole history. A full build has no earlier part.
+with earlier_users as (
+    select actor_id, count(*) as logins, min({{ epoch_seconds('occurred_at') }}) as first_second
+    from {{ ref('audit_authentication') }}
+    where {{ is_login }} and {{ before_touched(lookback_days=lookback) }}
+    group by actor_id
+),
+
+earlier_networks as (
+    {#- the network of each distinct address: fewer text operations than one per login #}
+    select distinct actor_id, {{ ip_network('ip_address') }} as network
+    from (
+        select actor_id, ip_address
+        from {{ ref('audit_authentication') }}
+        where {{ is_login }} and {{ before_touched(lookback_days=lookback) }}
+        group by actor_id, ip_address
+    ) as addresses
+),
+
+recent as (
     select *, {{ ip_network('ip_address') }} as network, {{ epoch_seconds('occurred_at') }} as at_second
     from {{ ref('audit_authentication') }}
-    where
-        event_type = 'LOGIN'
-        and not actor_is_anonymous
-        and ip_address is not null
-        and not {{ is_trusted_ip('ip_address') }}
+    where {{ is_login }} and {{ since_touched(lookback_days=lookback) }}
 ),
 
 ranked as (
@@ -28,9 +48,20 @@ ranked as (
         row_number() over (partition by actor_id, network order by occurred_at, event_id) as nth_on_network,
         count(*) over (
             partition by actor_id order by occurred_at, event_id rows between unbounded preceding and 1 preceding
-        ) as prior_logins,
-        min(at_second) over (partition by actor_id) as first_login_second
-    from logins as l
+        ) as prior_recent_logins,
+        min(at_second) over (partition by actor_id) as first_recent_second
+    from recent as l
+),
+
+firsts as (
+    select
+        r.*,
+        r.prior_recent_logins + coalesce(u.logins, 0) as prior_logins,
+        coalesce(u.first_second, r.first_recent_second) as first_login_second
+    from ranked as r
+    left join earlier_users as u on u.actor_id = r.actor_id
+    left join earlier_networks as n on n.actor_id = r.actor_id and n.network = r.network
+    where r.nth_on_network = 1 and n.actor_id is null
 ),
 
 shield_countries as (
@@ -54,9 +85,9 @@ select
     {{ label('r.actor_login', 'a user') }} || ' logged in from a new network ' || r.network || ' (' || r.ip_address
     || coalesce(', ' || c.country, '') || ') after ' || {{ counted('r.prior_logins', 'earlier login') }} as summary,
     r._dlt_load_id
-from ranked as r
+from firsts as r
 left join shield_countries as c on c.ip_address = r.ip_address
 where
-    r.nth_on_network = 1
-    and r.prior_logins >= {{ t.min_prior_logins }}
+    r.prior_logins >= {{ t.min_prior_logins }}
     and r.first_login_second <= r.at_second - {{ t.baseline_days * 86400 }}
+    {{- only_touched_days('r.occurred_on', lookback_days=lookback) }}

@@ -8,9 +8,16 @@
     runbook='Block the address at the edge; check whether any of the targeted users then logged in successfully from it (LOGIN with the same ip_address) and reset those passwords.',
     thresholds={'users': 10, 'window_minutes': 60},
     references=['Microsoft Entra: password spray detection (concept)'],
+    history=true,
 ) -%}
+{%- if t.window_minutes > 1440 -%}
+  {{ exceptions.raise_compiler_error("password_spray: window_minutes is at most a day (1440), " ~ t.window_minutes ~ " given") }}
+{%- endif -%}
 -- Failed logins for many different users from one address within a rolling window: one guess
 -- against many accounts, which per-user counts never see. Trusted ranges are left out.
+-- Rebuilt for the touched days (a table, not a view): a finding's failures start a window at most a
+-- day before, so the failures of the day before the first rebuilt one are all it reads of the past;
+-- as a view it joined every failure of the history with its neighbours on every sync.
 with failures as (
     select
         event_id, occurred_at, occurred_on, ip_address, actor_id, actor_login, _dlt_load_id,
@@ -20,6 +27,7 @@ with failures as (
         event_type = 'FAILED_LOGIN'
         and ip_address is not null
         and not {{ is_trusted_ip('ip_address') }}
+        and {{ since_touched(lookback_days=findings_lookback_days() + 1) }}
 ),
 
 -- a window starts at each failure; it sprays when it holds failures for enough distinct users
@@ -49,4 +57,5 @@ select
     || ' (' || {{ counted('count(*)', 'attempt') }} || ')'
 {%- endcall %}
 from sprayed
+where true {{- only_touched_days(lookback_days=findings_lookback_days()) }}
 group by occurred_on, ip_address
