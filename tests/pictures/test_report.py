@@ -375,7 +375,8 @@ def _hostile_copy(world: World, root: Path) -> Any:
     a = {key: value.replace("'", "''") for key, value in ATTACKS.items()}
     with pipeline.sql_client() as client:
         for sql in (
-            f"update cur_open_shared_links set item_name = '{a['item']}' where item_id = ("
+            # cur_open_shared_links is a view on int_shared_links
+            f"update int_shared_links set item_name = '{a['item']}' where item_id = ("
             "select item_id from cur_open_shared_links order by last_changed_at desc nulls last, item_id "
             "limit 1)",
             f"update mart_user_daily_activity set actor_login = '{a['login']}' where actor_id = ("

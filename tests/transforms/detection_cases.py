@@ -190,6 +190,12 @@ def _expand(model: str, number: int, spec: dict[str, Any]) -> Case:
     return case
 
 
+def events_from_specs(name: str, specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Box-shaped events from event specs in the cases' syntax (above), for tests that plant a small
+    history of their own; `name` keeps their ids and names apart from the rules' cases."""
+    return _expand(f"test_{name}", 0, {"name": name, "expect": "none", "events": specs}).events
+
+
 def _family(event_type: str) -> str:
     for prefix, family in FAMILY_OF_PREFIX:
         if event_type.startswith(prefix):

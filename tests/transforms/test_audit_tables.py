@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -133,3 +134,12 @@ def test_audit_columns_hold_the_served_additional_details(world, table, column, 
     assert any(value is not None for _, value in rows), "no values: the test would prove nothing"
     for event_id, value in rows:
         assert value == expected(served[event_id]), (event_id, served[event_id])
+
+
+def test_dim_date_counts_every_served_event_on_its_utc_day_and_keeps_quiet_days(world):
+    served = Counter(datetime.fromisoformat(e["created_at"]).astimezone(UTC).date() for e in world.events)
+    rows = world.query("select day, events from dim_date order by day")
+    days = [row[0] for row in rows]
+    assert days[0] == min(served) and days[-1] == max(served)
+    assert all((b - a).days == 1 for a, b in pairwise(days)), "a day is missing"
+    assert {day: events for day, events in rows if events} == dict(served)

@@ -20,11 +20,16 @@ def _item_id(event: dict[str, Any]) -> str | None:
 
 
 def expected_open_links(events: list[dict[str, Any]]) -> set[str]:
+    return {item for item, access in expected_shared_links(events).items() if access == "open"}
+
+
+def expected_shared_links(events: list[dict[str, Any]]) -> dict[str, str | None]:
+    """Every item whose link is shared now (not removed or expired since), with its newest access."""
     by_item: dict[str, list[dict[str, Any]]] = {}
     for event in events:
         if event["event_type"] in SHARING and _item_id(event):
             by_item.setdefault(_item_id(event), []).append(event)
-    open_now = set()
+    shared_now: dict[str, str | None] = {}
     now = datetime.now(UTC)
     for item, history in by_item.items():
         history.sort(key=_when)
@@ -39,9 +44,9 @@ def expected_open_links(events: list[dict[str, Any]]) -> set[str]:
         expiry = next(
             (d["shared_link_expires_at"] for d in reversed(details) if d.get("shared_link_expires_at")), None
         )
-        if access == "open" and (expiry is None or datetime.fromisoformat(expiry) > now):
-            open_now.add(item)
-    return open_now
+        if expiry is None or datetime.fromisoformat(expiry) > now:
+            shared_now[item] = access
+    return shared_now
 
 
 def test_open_shared_links_now_are_net_of_unshares_and_expiries(world):
@@ -83,3 +88,53 @@ def test_the_promotions_question_lists_no_demotion(world):
     assert rows, "no promotion in the world: the test would prove nothing"
     for *_, was, now in rows:
         assert rank.get(now, 0) > rank.get(was, 0), (was, now)
+
+
+def test_links_removed_in_a_later_load_leave_the_current_state_of_an_incremental_run(tmp_path):
+    """`int_shared_links` is rebuilt only for the items a newer load touched: a link shared in the
+    first load and removed in the second drops out of cur_shared_links on the incremental run, a link
+    changed in the second shows its new access, an untouched one stays, and the whole equals what the
+    events say."""
+    from datetime import timedelta
+
+    from box_emulator.testing import running_emulator
+    from pipelines import jobs
+    from tests.conftest import NOW, api_for
+    from tests.transforms.detection_cases import ANCHOR, events_from_specs
+    from transforms import run_transforms
+
+    def link(kind: str, item: str, at: str, access: str | None = None) -> dict[str, Any]:
+        details = {"shared_link_id": f"link-{item}", **({"shared_link_access": access} if access else {})}
+        return {"type": kind, "actor": "sharer", "item": item, "at": at, "details": details}
+
+    events = events_from_specs(
+        "links",
+        [
+            link("SHARE", "closed.pdf", "-3d", "open"),
+            link("SHARE", "changed.pdf", "-3d", "company"),
+            link("SHARE", "kept.pdf", "-3d", "open"),
+            link("UNSHARE", "closed.pdf", "+1h"),
+            link("ITEM_SHARED_UPDATE", "changed.pdf", "+2h", "open"),
+            link("SHARE", "new.pdf", "+3h", "collaborators"),
+        ],
+    )
+    pipeline = jobs.make_pipeline(
+        duckdb_path=tmp_path / "warehouse.duckdb", pipelines_dir=tmp_path / "pipelines"
+    )
+    start, split = ANCHOR - timedelta(days=4), ANCHOR - timedelta(days=1)
+    with running_emulator(now=NOW, replay_events=events) as (emu, srv):
+        api = api_for(srv, emu.config)
+        jobs.backfill(pipeline, start=start, end=split, api=api, now=NOW)
+        assert run_transforms(pipeline).mode == "full"
+        first = dict(_query(pipeline, "select item_id, shared_link_access from cur_shared_links"))
+        jobs.backfill(pipeline, start=split, end=NOW, api=api, now=NOW)
+    assert run_transforms(pipeline).mode == "incremental"
+    expected = expected_shared_links(events)
+    assert len(first) == 3 and len(expected) == 3 and set(first) - set(expected), (first, expected)
+    assert sorted(set(first.values())) == ["company", "open"] and "collaborators" in expected.values()
+    assert dict(_query(pipeline, "select item_id, shared_link_access from cur_shared_links")) == expected
+
+
+def _query(pipeline: Any, sql: str) -> list[tuple[Any, ...]]:
+    with pipeline.sql_client() as client:
+        return list(client.execute_sql(sql) or [])

@@ -28,12 +28,23 @@ def test_every_model_is_documented_and_selects_from_the_layer_below():
         "staging": {"seeds", "staging"},
         "audit": {"staging", "seeds", "audit"},
         "intermediate": {"staging", "audit", "intermediate"},
-        "dimensions": {"staging", "intermediate", "current", "dimensions"},
-        "current": {"audit", "dimensions", "current"},
+        # marts: dim_date sums the daily mart's counts instead of counting every staged event
+        "dimensions": {"staging", "intermediate", "current", "marts", "dimensions"},
+        "current": {"audit", "intermediate", "dimensions", "current"},
         "marts": {"staging", "audit", "marts"},
         # staging: the touched days; seeds: the catalog's severities; marts: a user's usual day;
-        # current, dimensions: who is admin now, who owns what now, who a user is (hunts)
-        "detections": {"staging", "audit", "seeds", "marts", "current", "dimensions", "detections"},
+        # current, dimensions: who is admin now, who owns what now, who a user is (hunts);
+        # intermediate: the logins per user and day the history rules read of older days
+        "detections": {
+            "staging",
+            "audit",
+            "seeds",
+            "intermediate",
+            "marts",
+            "current",
+            "dimensions",
+            "detections",
+        },
         "interop": {"staging", "audit", "seeds", "detections", "interop"},
     }
     for model in MODELS.values():

@@ -13,13 +13,13 @@
 -- A user signs in after `inactive_days` or more without signing in. The first login the warehouse
 -- holds for a user is not a finding (there is nothing to compare it with).
 -- A history rule: the logins of the days from the first touched one on are ordered by user, and each
--- user's first of them meets the user's last login before those days, a summary of the older ones
--- (a full build has no older part and orders them all).
+-- user's first of them meets the user's last login before those days, from the per-day summary
+-- `int_login_days` (a full build has no older part and orders them all).
 {%- set is_login = "event_type = 'LOGIN' and not actor_is_anonymous and actor_id is not null" %}
 with earlier as (
-    select actor_id, max({{ epoch_seconds('occurred_at') }}) as last_second
-    from {{ ref('audit_authentication') }}
-    where {{ is_login }} and {{ before_touched(lookback_days=findings_lookback_days()) }}
+    select actor_id, max(last_second) as last_second
+    from {{ ref('int_login_days') }}
+    where {{ before_touched(lookback_days=findings_lookback_days()) }}
     group by actor_id
 ),
 

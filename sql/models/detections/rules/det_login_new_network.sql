@@ -13,27 +13,22 @@
 -- A user signs in from a network (IPv4 /16, IPv6 /32) they never used before, once they have a
 -- history (enough earlier logins over enough days) to compare with; the country comes from Box
 -- Shield's ip_info when Shield has seen the address.
-{%- set is_login = "event_type = 'LOGIN' and not actor_is_anonymous and ip_address is not null and not " ~ is_trusted_ip('ip_address') %}
+{%- set is_login = "event_type = 'LOGIN' and not actor_is_anonymous and actor_id is not null and ip_address is not null and not " ~ is_trusted_ip('ip_address') %}
 {%- set lookback = findings_lookback_days() %}
 -- A history rule: the logins of the days from the first touched one on are ordered by user, and
--- each user's earlier logins are read as a summary (how many, the first, the networks used): no
--- sort of the whole history. A full build has no earlier part.
+-- each user's earlier logins are read from the per-day summary `int_login_days` (how many, the
+-- first, the networks used): no sort of the whole history. A full build has no earlier part.
 with earlier_users as (
-    select actor_id, count(*) as logins, min({{ epoch_seconds('occurred_at') }}) as first_second
-    from {{ ref('audit_authentication') }}
-    where {{ is_login }} and {{ before_touched(lookback_days=lookback) }}
+    select actor_id, cast(sum(logins) as bigint) as logins, min(first_second) as first_second
+    from {{ ref('int_login_days') }}
+    where network is not null and {{ before_touched(lookback_days=lookback) }}
     group by actor_id
 ),
 
 earlier_networks as (
-    {#- the network of each distinct address: fewer text operations than one per login #}
-    select distinct actor_id, {{ ip_network('ip_address') }} as network
-    from (
-        select actor_id, ip_address
-        from {{ ref('audit_authentication') }}
-        where {{ is_login }} and {{ before_touched(lookback_days=lookback) }}
-        group by actor_id, ip_address
-    ) as addresses
+    select distinct actor_id, network
+    from {{ ref('int_login_days') }}
+    where network is not null and {{ before_touched(lookback_days=lookback) }}
 ),
 
 recent as (
