@@ -242,21 +242,8 @@ def _backfill(
     duckdb_path = Path(workdir) / "pipeline.duckdb"
     duckdb_path.parent.mkdir(parents=True, exist_ok=True)
     pipeline = jobs.make_pipeline(duckdb_path=duckdb_path, pipelines_dir=Path(workdir) / "dlt")
-    steps: dict[str, float] = {}
-    step_peaks: dict[str, float] = {}
-    dlt_run = pipeline.run
-
-    def run_and_trace(*args: Any, **kwargs: Any) -> Any:
-        info = dlt_run(*args, **kwargs)
-        for step in pipeline.last_trace.steps:
-            if step.step != "run" and step.finished_at:
-                seconds = (step.finished_at - step.started_at).total_seconds()
-                steps[step.step] = steps.get(step.step, 0.0) + seconds
-                peak = sampler.peak_between(step.started_at.timestamp(), step.finished_at.timestamp())
-                step_peaks[step.step] = max(step_peaks.get(step.step, 0.0), peak)
-        return info
-
-    pipeline.run = run_and_trace  # type: ignore[method-assign]
+    sampler = RssSampler()
+    steps, step_peaks = trace_steps(pipeline, sampler)
     api = jobs.ApiOptions(
         api_base_url=api_base_url,
         token_url=token_url,
@@ -265,7 +252,6 @@ def _backfill(
         concurrency=concurrency,
     )
     chunking = {"windows_per_run": windows_per_run} if windows_per_run else {}
-    sampler = RssSampler()
     started = time.perf_counter()
     report = jobs.backfill(pipeline, start=start, end=end, api=api, **chunking)
     seconds = time.perf_counter() - started
@@ -281,6 +267,27 @@ def _backfill(
     if record_requests:
         result["requests"] = [(round(at - started, 4), status) for at, status in sent]
     return result
+
+
+def trace_steps(pipeline: Any, sampler: RssSampler) -> tuple[dict[str, float], dict[str, float]]:
+    """Wrap `pipeline.run` so every dlt run adds its step times (extract, normalize, load) and each
+    step's peak RSS to the two dicts returned, which fill as the job runs (a job is several runs)."""
+    steps: dict[str, float] = {}
+    step_peaks: dict[str, float] = {}
+    dlt_run = pipeline.run
+
+    def run_and_trace(*args: Any, **kwargs: Any) -> Any:
+        info = dlt_run(*args, **kwargs)
+        for step in pipeline.last_trace.steps:
+            if step.step != "run" and step.finished_at:
+                seconds = (step.finished_at - step.started_at).total_seconds()
+                steps[step.step] = steps.get(step.step, 0.0) + seconds
+                peak = sampler.peak_between(step.started_at.timestamp(), step.finished_at.timestamp())
+                step_peaks[step.step] = max(step_peaks.get(step.step, 0.0), peak)
+        return info
+
+    pipeline.run = run_and_trace
+    return steps, step_peaks
 
 
 class RssSampler:

@@ -73,6 +73,7 @@ def _sync_round(*, workdir: str, api_base_url: str, token_url: str, token: str, 
 
     sampler = harness.RssSampler()
     pipeline = _pipeline(Path(workdir))
+    steps, step_peaks = harness.trace_steps(pipeline, sampler)
     api = jobs.ApiOptions(
         api_base_url=api_base_url,
         token_url=token_url,
@@ -102,6 +103,8 @@ def _sync_round(*, workdir: str, api_base_url: str, token_url: str, token: str, 
         "days_rebuilt": len(transforms.days),
         "slowest_models": slowest,
         "sync_peak_rss_mb": round(sampler.peak_between(0, synced_at)),
+        "sync_step_seconds": {name: round(value, 2) for name, value in steps.items()},
+        "sync_step_peak_rss_mb": {name: round(value) for name, value in step_peaks.items()},
     }
 
 
