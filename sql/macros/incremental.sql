@@ -32,8 +32,8 @@
     through the detection views' aggregates (a semi-join on a subquery would not be pushed down). -#}
 {#- `lookback_days`: also rebuild that many days before each touched one (a finding whose rolling
     window starts before midnight belongs to the day it started on). -#}
-{% macro only_touched_days(day_column='occurred_on', lookback_days=0) -%}
-  {%- set days = touched_days(lookback_days) -%}
+{% macro only_touched_days(day_column='occurred_on', lookback_days=0, days=none) -%}
+  {%- set days = days if days is not none else touched_days(lookback_days) -%}
   {%- if days is not none -%}
     {%- if days | length == 0 %}
     and false
@@ -70,17 +70,16 @@
 {#- History rules (a login compared with every earlier login of the user) split the events in two:
     the days from the first touched one on, read whole, and everything before it, which a rule reads
     only as a summary per key (a hash aggregate, no sort), so a sync no longer orders the whole
-    history by user. `since_touched(column)`: a condition keeping the recent part; `before_touched`:
-    the older part (false on a full build, where the recent part is everything). -#}
-{% macro since_touched(day_column='occurred_on', lookback_days=0) -%}
-  {%- set days = touched_days(lookback_days) -%}
+    history by user. `since_touched(days)`: a condition keeping the recent part; `before_touched`:
+    the older part (false on a full build, where the recent part is everything); `days` is what
+    `touched_days()` returned, looked up once per model. -#}
+{% macro since_touched(days, day_column='occurred_on') -%}
   {%- if days is none -%}true
   {%- elif days | length == 0 -%}false
   {%- else -%}{{ day_column }} >= cast('{{ days[0] }}' as date)
   {%- endif -%}
 {%- endmacro %}
-{% macro before_touched(day_column='occurred_on', lookback_days=0) -%}
-  {%- set days = touched_days(lookback_days) -%}
+{% macro before_touched(days, day_column='occurred_on') -%}
   {%- if days is none or days | length == 0 -%}false
   {%- else -%}{{ day_column }} < cast('{{ days[0] }}' as date)
   {%- endif -%}

@@ -16,10 +16,11 @@
 -- user's first of them meets the user's last login before those days, from the per-day summary
 -- `int_login_days` (a full build has no older part and orders them all).
 {%- set is_login = "event_type = 'LOGIN' and not actor_is_anonymous and actor_id is not null" %}
+{%- set days = touched_days(findings_lookback_days()) %}
 with earlier as (
     select actor_id, max(last_second) as last_second
     from {{ ref('int_login_days') }}
-    where {{ before_touched(lookback_days=findings_lookback_days()) }}
+    where {{ before_touched(days) }}
     group by actor_id
 ),
 
@@ -29,7 +30,7 @@ recent as (
         {{ epoch_seconds('occurred_at') }} as at_second,
         lag({{ epoch_seconds('occurred_at') }}) over (partition by actor_id order by occurred_at, event_id) as previous_in_recent
     from {{ ref('audit_authentication') }}
-    where {{ is_login }} and {{ since_touched(lookback_days=findings_lookback_days()) }}
+    where {{ is_login }} and {{ since_touched(days) }}
 ),
 
 logins as (
@@ -46,4 +47,4 @@ select
 {%- endcall %}
 from logins
 where previous_second is not null and at_second - previous_second >= {{ t.inactive_days * 86400 }}
-    {{- only_touched_days(lookback_days=findings_lookback_days()) }}
+    {{- only_touched_days(days=days) }}

@@ -14,27 +14,27 @@
 -- history (enough earlier logins over enough days) to compare with; the country comes from Box
 -- Shield's ip_info when Shield has seen the address.
 {%- set is_login = "event_type = 'LOGIN' and not actor_is_anonymous and actor_id is not null and ip_address is not null and not " ~ is_trusted_ip('ip_address') %}
-{%- set lookback = findings_lookback_days() %}
+{%- set days = touched_days(findings_lookback_days()) %}
 -- A history rule: the logins of the days from the first touched one on are ordered by user, and
 -- each user's earlier logins are read from the per-day summary `int_login_days` (how many, the
 -- first, the networks used): no sort of the whole history. A full build has no earlier part.
 with earlier_users as (
     select actor_id, cast(sum(logins) as bigint) as logins, min(first_second) as first_second
     from {{ ref('int_login_days') }}
-    where network is not null and {{ before_touched(lookback_days=lookback) }}
+    where network is not null and {{ before_touched(days) }}
     group by actor_id
 ),
 
 earlier_networks as (
     select distinct actor_id, network
     from {{ ref('int_login_days') }}
-    where network is not null and {{ before_touched(lookback_days=lookback) }}
+    where network is not null and {{ before_touched(days) }}
 ),
 
 recent as (
     select *, {{ ip_network('ip_address') }} as network, {{ epoch_seconds('occurred_at') }} as at_second
     from {{ ref('audit_authentication') }}
-    where {{ is_login }} and {{ since_touched(lookback_days=lookback) }}
+    where {{ is_login }} and {{ since_touched(days) }}
 ),
 
 ranked as (
@@ -85,4 +85,4 @@ left join shield_countries as c on c.ip_address = r.ip_address
 where
     r.prior_logins >= {{ t.min_prior_logins }}
     and r.first_login_second <= r.at_second - {{ t.baseline_days * 86400 }}
-    {{- only_touched_days('r.occurred_on', lookback_days=lookback) }}
+    {{- only_touched_days('r.occurred_on', days=days) }}

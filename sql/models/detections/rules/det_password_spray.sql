@@ -13,6 +13,7 @@
 {%- if t.window_minutes > 1440 -%}
   {{ exceptions.raise_compiler_error("password_spray: window_minutes is at most a day (1440), " ~ t.window_minutes ~ " given") }}
 {%- endif -%}
+{%- set days = touched_days(findings_lookback_days()) %}
 -- Failed logins for many different users from one address within a rolling window: one guess
 -- against many accounts, which per-user counts never see. Trusted ranges are left out.
 -- Rebuilt for the touched days (a table, not a view): a finding's failures start a window at most a
@@ -27,7 +28,7 @@ with failures as (
         event_type = 'FAILED_LOGIN'
         and ip_address is not null
         and not {{ is_trusted_ip('ip_address') }}
-        and {{ since_touched(lookback_days=findings_lookback_days() + 1) }}
+        and {{ since_touched(touched_days(findings_lookback_days() + 1)) }}
 ),
 
 -- a window starts at each failure; it sprays when it holds failures for enough distinct users
@@ -57,5 +58,5 @@ select
     || ' (' || {{ counted('count(*)', 'attempt') }} || ')'
 {%- endcall %}
 from sprayed
-where true {{- only_touched_days(lookback_days=findings_lookback_days()) }}
+where true {{- only_touched_days(days=days) }}
 group by occurred_on, ip_address
