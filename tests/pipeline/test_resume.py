@@ -113,38 +113,47 @@ def test_an_unfinishable_interrupted_package_is_dropped_and_its_windows_read_aga
     assert "dropping the interrupted run's load package" in caplog.text
 
 
-def test_a_window_whose_merge_failed_after_its_ledger_job_is_read_again(warehouse, assert_exact, monkeypatch):
-    """The ledger job of a package can land before the merge of its events. If that merge fails and
-    the package is then aborted, the ledger row stays, but its load never completes: the window must
-    not count as covered."""
-    from dlt.destinations.sql_jobs import SqlMergeFollowupJob
-
+def test_a_window_whose_load_failed_after_its_events_committed_is_read_again(
+    warehouse, assert_exact, monkeypatch
+):
+    """The events of a package commit with their own job, and its ledger job can land too; if the
+    package then fails and is aborted, its rows stay in the table under a load that never completed,
+    and the window must not count as covered. Read again, each event ends up once, in a completed
+    load (the dead copy replaced, not kept: readers of completed loads would never see it)."""
     from box_emulator import ManualClock
     from pipelines import jobs
     from pipelines.box_events import ledger
+    from pipelines.box_events.duckdb_load import InsertNewRowsJob
     from tests.conftest import MIDNIGHT, NOW, api_for
 
     day = timedelta(days=1)
-    real_merge_sql = SqlMergeFollowupJob.gen_merge_sql.__func__
+    real_run = InsertNewRowsJob.run
 
-    def failing_merge_sql(cls, *args, **kwargs):
-        raise RuntimeError("the merge failed (injected by the test)")
+    def run_then_fail(job: InsertNewRowsJob) -> None:
+        real_run(job)
+        raise RuntimeError("the load failed after its events committed (injected by the test)")
 
+    rows_by_load = (
+        "SELECT t.event_id, l.status FROM box_events.admin_logs AS t "
+        "LEFT JOIN box_events._dlt_loads AS l ON l.load_id = t._dlt_load_id"
+    )
     with running_emulator(clock=ManualClock(NOW), events_per_day=500) as (emu, srv):
         api = api_for(srv, emu.config)
         pipeline = warehouse.pipeline()
         jobs.backfill(pipeline, start=MIDNIGHT - 3 * day, end=MIDNIGHT - 2 * day, api=api, now=NOW)
-        monkeypatch.setattr(SqlMergeFollowupJob, "gen_merge_sql", classmethod(failing_merge_sql))
-        with pytest.raises(Exception, match="merge failed"):
+        monkeypatch.setattr(InsertNewRowsJob, "run", run_then_fail)
+        with pytest.raises(Exception, match="failed after its events committed"):
             jobs.backfill(pipeline, start=MIDNIGHT - 2 * day, end=MIDNIGHT - day, api=api, now=NOW)
-        # the failed package's ledger row is in the warehouse, its events are not
         failed_window = (MIDNIGHT - 2 * day, MIDNIGHT - day)
-        assert failed_window in {(ledger.as_utc(s), ledger.as_utc(e)) for s, e, *_ in warehouse.ledger()}
-        assert not set(warehouse.event_ids()) & emu.oracle.event_ids(*failed_window)
         pipeline.abort_packages()
+        # the failed package's events are in the table, in a load that never completed
+        dead = {event_id for event_id, status in warehouse.query(rows_by_load) if status is None}
+        assert dead == emu.oracle.event_ids(*failed_window)
         assert ledger.covered(pipeline) == [jobs.Window(MIDNIGHT - 3 * day, MIDNIGHT - 2 * day)]
 
-        monkeypatch.setattr(SqlMergeFollowupJob, "gen_merge_sql", classmethod(real_merge_sql))
+        monkeypatch.setattr(InsertNewRowsJob, "run", real_run)
         report = jobs.backfill(pipeline, start=MIDNIGHT - 3 * day, end=MIDNIGHT - day, api=api, now=NOW)
         assert (report.windows_skipped, report.windows_loaded) == (1, 1)
+        assert report.events_new == len(dead)
         assert_exact(warehouse, emu.oracle.event_ids(MIDNIGHT - 3 * day, MIDNIGHT - day))
+        assert {status for _, status in warehouse.query(rows_by_load)} == {0}
