@@ -68,11 +68,12 @@ from (select * from box_events.window_ledger limit 1) as t,
 def _sync_round(*, workdir: str, api_base_url: str, token_url: str, token: str, now: str) -> dict[str, Any]:
     """Child process: one sync at `now`, then the incremental transforms; times and memory."""
     from pipelines import jobs
+    from pipelines.box_events.settings import SYNC_DUCKDB_MEMORY_LIMIT
     from transforms import run_transforms
     from transforms.runner import import_dbt_in_background
 
     sampler = harness.RssSampler()
-    pipeline = _pipeline(Path(workdir))
+    pipeline = _pipeline(Path(workdir), SYNC_DUCKDB_MEMORY_LIMIT)  # as `boxevents sync` opens it
     steps, step_peaks = harness.trace_steps(pipeline, sampler)
     api = jobs.ApiOptions(
         api_base_url=api_base_url,
@@ -116,10 +117,14 @@ def _full_build(*, workdir: str) -> dict[str, Any]:
     return {"seconds": report.seconds, "mode": report.mode}
 
 
-def _pipeline(workdir: Path) -> Any:
+def _pipeline(workdir: Path, duckdb_memory_limit: str | None = None) -> Any:
     from pipelines import jobs
 
-    return jobs.make_pipeline(duckdb_path=workdir / "pipeline.duckdb", pipelines_dir=workdir / "dlt")
+    return jobs.make_pipeline(
+        duckdb_path=workdir / "pipeline.duckdb",
+        pipelines_dir=workdir / "dlt",
+        duckdb_memory_limit=duckdb_memory_limit,
+    )
 
 
 def sync_boundaries(emulator: harness.Emulator, end: datetime, events: int, rounds: int) -> list[datetime]:

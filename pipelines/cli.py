@@ -39,6 +39,7 @@ from .box_events.settings import (
     MAX_STREAM_INTERVAL,
     NEWEST_FIRST,
     OLDEST_FIRST,
+    SYNC_DUCKDB_MEMORY_LIMIT,
 )
 from .box_events.windows import duration_text, parse_duration
 from .query import DEFAULT_TABLE_LIMIT, OutputFormat
@@ -220,6 +221,7 @@ def _pipeline(
     pipelines_dir: Path | None,
     *,
     must_exist: bool = True,
+    duckdb_memory_limit: str | None = None,
 ):
     """The pipeline of a command that reads: the warehouse must exist (no silent empty one)."""
     from .jobs import make_pipeline
@@ -230,6 +232,7 @@ def _pipeline(
         duckdb_path=duckdb_path,
         pipelines_dir=pipelines_dir,
         must_exist=must_exist,
+        duckdb_memory_limit=duckdb_memory_limit,
     )
 
 
@@ -242,6 +245,7 @@ def _writing(
     wait: str | None,
     *,
     must_exist: bool = False,
+    duckdb_memory_limit: str | None = None,
 ) -> Iterator[Any]:
     """The pipeline of a command that writes, inside the warehouse's lock (one run at a time)."""
     from .jobs import writing
@@ -253,6 +257,7 @@ def _writing(
         pipelines_dir=pipelines_dir,
         wait_s=_wait_seconds(wait),
         must_exist=must_exist,
+        duckdb_memory_limit=duckdb_memory_limit,
     ) as pipeline:
         yield pipeline
 
@@ -261,7 +266,8 @@ def _polling(
     destination: str, duckdb_path: Path | None, dataset: str, pipelines_dir: Path | None
 ) -> tuple[Any, Callable[[], Any]]:
     """The pipeline of a command that polls (`stream`, `watch`) and the lock it takes for each
-    poll's load: waiting as long as a `sync` holds it, never between polls."""
+    poll's load: waiting as long as a `sync` holds it, never between polls. Small loads: DuckDB
+    capped as for a sync (SYNC_DUCKDB_MEMORY_LIMIT)."""
     from .box_events import lake
     from .warehouse import Warehouse, command_line, write_lock
 
@@ -273,7 +279,10 @@ def _polling(
 
     warehouse = Warehouse.resolve(destination, dataset, duckdb_path)
     warehouse.check_folder()
-    pipeline = _pipeline(destination, duckdb_path, dataset, pipelines_dir, must_exist=False)
+    small_loads = SYNC_DUCKDB_MEMORY_LIMIT
+    pipeline = _pipeline(
+        destination, duckdb_path, dataset, pipelines_dir, must_exist=False, duckdb_memory_limit=small_loads
+    )
     return pipeline, lambda: write_lock(warehouse, command_line(), wait_s=float("inf"))
 
 
@@ -418,7 +427,13 @@ def sync(
     from . import jobs
     from .progress import WindowProgress
 
-    with user_errors(), _writing(destination, duckdb_path, dataset, pipelines_dir, wait) as pipeline:
+    small_loads = SYNC_DUCKDB_MEMORY_LIMIT
+    with (
+        user_errors(),
+        _writing(
+            destination, duckdb_path, dataset, pipelines_dir, wait, duckdb_memory_limit=small_loads
+        ) as pipeline,
+    ):
         if not no_transform:
             _import_dbt_meanwhile()
         with WindowProgress("sync") as progress:

@@ -111,6 +111,7 @@ def make_pipeline(
     credentials: Any = None,
     pipeline_name: str = PIPELINE_NAME,
     must_exist: bool = False,
+    duckdb_memory_limit: str | None = None,
 ) -> dlt.Pipeline:
     """A dlt pipeline on any destination; DuckDB by default (file `box_audit.duckdb`). On
     `filesystem` the bucket is dlt's `destination.filesystem.bucket_url` and the tables are stored
@@ -119,7 +120,8 @@ def make_pipeline(
     The DuckDB location is checked first, in one line: for a command that reads (`must_exist`), the
     warehouse must already be there; for one that writes, its folder must be writable and an
     existing file must be a DuckDB database. dlt's working folder defaults to one per warehouse
-    (see `pipelines.warehouse`)."""
+    (see `pipelines.warehouse`). `duckdb_memory_limit`: DuckDB's cap for this job, if not the
+    default one (see `duckdb_credentials`)."""
     apply_dlt_defaults()
     location = duckdb_path if duckdb_path is not None else credentials if destination == "duckdb" else None
     warehouse = Warehouse.resolve(destination, dataset_name, location)
@@ -129,7 +131,7 @@ def make_pipeline(
         warehouse.check_can_write()
     try:
         if destination == "duckdb":
-            dest = BoxDuckDb(credentials=duckdb_credentials(warehouse.duckdb_path))
+            dest = BoxDuckDb(credentials=duckdb_credentials(warehouse.duckdb_path, duckdb_memory_limit))
         elif destination == lake.FILESYSTEM:
             dest = dlt.destinations.filesystem(bucket_url=warehouse.bucket_url, credentials=credentials)
         else:
@@ -157,11 +159,13 @@ def writing(
     wait_s: float | None = None,
     must_exist: bool = False,
     command: str | None = None,
+    duckdb_memory_limit: str | None = None,
 ) -> Iterator[dlt.Pipeline]:
     """The pipeline of a job that writes, inside the warehouse's lock, for every caller that writes
     (the command line, Dagster): one run at a time whoever starts it, so a scheduler's run and a
     cron or systemd run never overlap. `wait_s` as in `write_lock`; `command` names the holder in
-    the busy message (default: this process's command line)."""
+    the busy message (default: this process's command line); `duckdb_memory_limit` as in
+    `make_pipeline` (a sync passes SYNC_DUCKDB_MEMORY_LIMIT)."""
     warehouse = Warehouse.resolve(destination, dataset_name, duckdb_path)
     if must_exist:
         warehouse.check_exists()
@@ -174,6 +178,7 @@ def writing(
             duckdb_path=duckdb_path,
             pipelines_dir=pipelines_dir,
             must_exist=must_exist,
+            duckdb_memory_limit=duckdb_memory_limit,
         )
 
 
@@ -202,16 +207,18 @@ def _open_pipeline(name: str, destination: Any, dataset_name: str, folder: Path)
         )
 
 
-def duckdb_credentials(path: Path | None) -> DuckDbCredentials:
-    """The DuckDB file (absolute: see `Warehouse.resolve`) with DuckDB's memory capped, unless the
-    user configured DuckDB's settings themselves.
+def duckdb_credentials(path: Path | None, memory_limit: str | None = None) -> DuckDbCredentials:
+    """The DuckDB file (absolute: see `Warehouse.resolve`) with DuckDB's memory capped (at
+    `memory_limit`, else DUCKDB_SETTINGS' cap), unless the user configured DuckDB's settings
+    themselves.
 
     DuckDB's own default cap is 80% of the machine's memory, and it keeps what it reads: a merge into
     a growing table then makes the loader's memory grow with the length of the backfill. With a cap,
     DuckDB spills to disk instead and the pipeline's peak memory stays flat."""
     credentials = DuckDbCredentials(str(path))
     if dlt.config.get("destination.duckdb.credentials.global_config") is None:
-        credentials.global_config = dict(DUCKDB_SETTINGS)
+        cap = {"memory_limit": memory_limit} if memory_limit else {}
+        credentials.global_config = {**DUCKDB_SETTINGS, **cap}
     return credentials
 
 

@@ -31,6 +31,7 @@ from dagster import (
 )
 
 from pipelines import jobs
+from pipelines.box_events.settings import SYNC_DUCKDB_MEMORY_LIMIT
 from transforms import Tuning, run_transforms
 
 LOCK_WAIT = timedelta(minutes=10)
@@ -54,7 +55,8 @@ def _holder(context: AssetExecutionContext) -> str:
 )
 def box_admin_logs(context: AssetExecutionContext) -> MaterializeResult:
     wait_s = LOCK_WAIT.total_seconds()
-    with jobs.writing(wait_s=wait_s, command=_holder(context)) as pipeline:
+    small_loads = SYNC_DUCKDB_MEMORY_LIMIT  # as `boxevents sync`
+    with jobs.writing(wait_s=wait_s, command=_holder(context), duckdb_memory_limit=small_loads) as pipeline:
         report = jobs.sync(pipeline)
     context.log.info(report.summary())
     covered = report.range

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -113,3 +114,48 @@ def test_without_the_emulator_extra_its_commands_say_how_to_get_it(command):
         "error: the Box emulator is not installed: pip install 'box-audit-events[emulator]' "
         "(the repo's `make install` includes it)"
     ]
+
+
+def test_a_sync_and_the_live_lane_cap_duckdb_lower_than_a_backfill(warehouse, monkeypatch):
+    """A sync (and a poll of the live lane) loads a few thousand events, and its lookup of their
+    ids reads `event_id` over the whole table through DuckDB's cache: it runs with
+    SYNC_DUCKDB_MEMORY_LIMIT, so its memory stops growing with the table sooner; a backfill keeps
+    the default cap for its 250,000-row loads."""
+    from box_emulator import SystemClock
+    from pipelines.box_events.settings import DUCKDB_SETTINGS, SYNC_DUCKDB_MEMORY_LIMIT
+
+    caps: dict[str, str] = {}
+    real_make_pipeline = jobs.make_pipeline
+
+    def recording(*args, **kwargs):
+        pipeline = real_make_pipeline(*args, **kwargs)
+        with pipeline.sql_client() as client:
+            caps[command] = client.execute_sql("SELECT current_setting('memory_limit')")[0][0]
+        return pipeline
+
+    monkeypatch.setattr(jobs, "make_pipeline", recording)
+    where = ["--duckdb-path", str(warehouse.path), "--pipelines-dir", str(warehouse.pipelines_dir)]
+    with running_emulator(clock=SystemClock(), events_per_day=50) as (emu, srv):
+        env = {
+            "SOURCES__BOX_EVENTS__API_BASE_URL": srv.api_base_url,
+            "SOURCES__BOX_EVENTS__TOKEN_URL": srv.token_url,
+            "SOURCES__BOX_EVENTS__CREDENTIALS__DEVELOPER_TOKEN": emu.config.developer_token,
+        }
+        commands = {"backfill": ["--start", "1d", "--no-transform"], "sync": ["--no-transform"], "stream": []}
+        for command, args in commands.items():
+            result = CliRunner().invoke(app, [command, *args, *where], env=env)
+            assert result.exit_code == 0, result.output
+    with (
+        duckdb_cap(DUCKDB_SETTINGS["memory_limit"]) as default,
+        duckdb_cap(SYNC_DUCKDB_MEMORY_LIMIT) as small,
+    ):
+        assert caps == {"backfill": default, "sync": small, "stream": small} and small != default
+
+
+@contextmanager
+def duckdb_cap(limit: str):
+    """How DuckDB shows `limit` in `current_setting('memory_limit')` (e.g. 128MB as 122.0 MiB)."""
+    import duckdb
+
+    with duckdb.connect(config={"memory_limit": limit}) as con:
+        yield con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
