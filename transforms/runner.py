@@ -23,7 +23,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -270,9 +270,26 @@ def _close_dbt_duckdb() -> None:
     with DuckDBConnectionManager._LOCK:
         if DuckDBConnectionManager._ENV is not None:
             try:
-                DuckDBConnectionManager._ENV.close()
+                _close_when_free(DuckDBConnectionManager._ENV.close)
             finally:
                 DuckDBConnectionManager._ENV = None
+
+
+def _close_when_free(close: Callable[[], None], timeout_s: float = 30.0) -> None:
+    """Close a DuckDB connection that may still be finishing a call of one of dbt's threads: DuckDB
+    refuses a close while a call runs ("connection is busy") instead of waiting, so wait for it.
+    Seen once in the suite under load, right after a run that rebuilt everything."""
+    import duckdb
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            close()
+            return
+        except duckdb.ResourceInUseException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _failure_line(result: Any) -> str:

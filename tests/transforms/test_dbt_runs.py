@@ -114,3 +114,27 @@ def test_a_dbt_user_can_build_the_project_by_hand_with_the_committed_profile(sma
     )
     assert result.returncode == 0, result.stdout[-2000:]
     assert "Completed successfully" in result.stdout and "ERROR=0" in result.stdout
+
+
+def test_dbt_duckdb_is_closed_once_its_last_call_ends_and_a_stuck_one_still_fails():
+    """DuckDB refuses to close a connection while one of dbt's threads finishes a call on it."""
+    import duckdb
+    import pytest
+
+    from transforms.runner import _close_when_free
+
+    attempts: list[int] = []
+
+    def busy_twice() -> None:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise duckdb.ResourceInUseException("connection is busy with another call")
+
+    _close_when_free(busy_twice)
+    assert len(attempts) == 3
+
+    def always_busy() -> None:
+        raise duckdb.ResourceInUseException("connection is busy with another call")
+
+    with pytest.raises(duckdb.ResourceInUseException):
+        _close_when_free(always_busy, timeout_s=0.2)
