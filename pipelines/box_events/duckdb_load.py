@@ -91,20 +91,21 @@ def loads_new_rows_only(table: PreparedTableSchema) -> bool:
 
 
 class BoxDuckDbClient(DuckDbClient):
-    def _new_rows_only(self, table_name: str) -> bool:
-        return loads_new_rows_only(self.prepare_load_table(table_name))
-
     def should_load_data_to_staging_dataset(self, table_name: str) -> bool:
-        if self._new_rows_only(table_name):
+        if loads_new_rows_only(self.prepare_load_table(table_name)):
             return False
         return super().should_load_data_to_staging_dataset(table_name)
 
     def create_load_job(
         self, table: PreparedTableSchema, file_path: str, load_id: str, restore: bool = False
     ) -> LoadJob:
-        if loads_new_rows_only(table) and ParsedLoadJobFileName.parse(file_path).file_format == "parquet":
-            return InsertNewRowsJob(file_path, get_columns_names_with_prop(table, "primary_key"))
-        return super().create_load_job(table, file_path, load_id, restore)
+        if not loads_new_rows_only(table):
+            return super().create_load_job(table, file_path, load_id, restore)
+        file_format = ParsedLoadJobFileName.parse(file_path).file_format
+        if file_format != "parquet":
+            # such a table skips staging and its merge: any other job would append unchecked rows
+            raise ValueError(f"{table['name']} is loaded from parquet only, not {file_format}")
+        return InsertNewRowsJob(file_path, get_columns_names_with_prop(table, "primary_key"))
 
     def _create_merge_followup_jobs(
         self, table_chain: Sequence[PreparedTableSchema]
