@@ -36,17 +36,19 @@
   {%- endfor -%}
   {%- set effective = effective_thresholds({'rule_id': rule_id, 'thresholds': thresholds}) -%}
   {#- A rule that reads beyond the day of its finding (`history=true`: a login compared with every
-      earlier one of the user, a window reaching into the day before) is a table rebuilt for the
-      touched days, like `detections`, reading the past only as far or as summarised as it needs
+      earlier one of the user, a window reaching into the day before) is a table rebuilt for its
+      days (`rebuilt_days`: from the first touched one through the newest), like `detections`, reading the past only as far or as summarised as it needs
       (`since_touched`, `before_touched`): as a view, a filter on the day cannot reach through its
       joins and window functions, so every sync computed it over the whole history. Every other
       rule is a view over its audit table. -#}
-  {%- set materialization = day_local_incremental() if history else {'materialized': 'view'} -%}
-  {{ config(tags=['detection', kind] + (['history'] if history else []), meta={'detection': {
+  {%- set materialization = day_local_incremental(rebuilds='history') if history else {'materialized': 'view'} -%}
+  {%- set meta = materialization.pop('meta', {}) -%}
+  {%- do meta.update({'detection': {
       'rule_id': rule_id, 'kind': kind, 'title': title, 'severity': severity, 'tactic': tactic,
       'technique': technique, 'technique_name': technique_name,
       'false_positives': false_positives, 'runbook': runbook, 'thresholds': thresholds,
-      'references': references, 'covers': covers, 'per_event_type': per_event_type}}, **materialization) }}
+      'references': references, 'covers': covers, 'per_event_type': per_event_type}}) -%}
+  {{ config(tags=['detection', kind] + (['history'] if history else []), meta=meta, **materialization) }}
   {%- do effective.update({'rule': {'id': rule_id, 'severity': severity, 'title': title}}) -%}
   {{ return(effective) }}
 {% endmacro %}
@@ -68,8 +70,9 @@
   {{ return({'rule_id': model_name.split('_', 1)[1], 'title': '', 'tactic': '', 'technique': '', 'per_event_type': false}) }}
 {% endmacro %}
 
-{#- Findings are rebuilt for each touched day and this many days before it: a rolling window that
-    starts before midnight belongs to the day it started on. -#}
+{#- Findings are rebuilt from this many days before the first touched day (on through the newest: a
+    finding compares with the days before it): a rolling window that starts before midnight belongs
+    to the day it started on. -#}
 {% macro findings_lookback_days() %}{{ return(1) }}{% endmacro %}
 
 {#- A rule switched off by var `disabled_rules`. -#}

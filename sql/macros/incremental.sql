@@ -44,8 +44,11 @@
 {%- endmacro %}
 
 {#- The UTC days (ISO text, sorted) a newer load touched, each with `lookback_days` days before it;
-    none when the model is built whole (not incremental, or while dbt parses). -#}
-{% macro touched_days(lookback_days=0) -%}
+    none when the model is built whole (not incremental, or while dbt parses). `through_newest`: also
+    every day after the first of them up to the newest day staged, for what a day's findings read
+    of the days before it (a late event, or a newest-first backfill loading the older days last,
+    changes what every later day compares with). -#}
+{% macro touched_days(lookback_days=0, through_newest=false) -%}
   {%- set staging = ref('stg_box__events') -%}  {#- outside the `if`, so dbt sees the dependency -#}
   {%- if not (is_incremental() and execute) -%}
     {{ return(none) }}
@@ -64,7 +67,31 @@
       {%- do widened.append((modules.datetime.date.fromisoformat(day | string) - modules.datetime.timedelta(days=back)).isoformat()) -%}
     {%- endfor -%}
   {%- endfor -%}
-  {{ return(widened | unique | sort | list) }}
+  {%- set widened = widened | unique | sort | list -%}
+  {%- if through_newest and widened and not var('compile_only', none) -%}
+    {%- set newest = run_query(
+        "select cast(max(occurred_on) as " ~ text_type() ~ ") from " ~ staging
+    ).columns[0].values()[0] -%}
+    {%- set first = modules.datetime.date.fromisoformat(widened[0]) -%}
+    {%- set last = [modules.datetime.date.fromisoformat(newest | string), modules.datetime.date.fromisoformat(widened[-1])] | max -%}
+    {%- set widened = [] -%}
+    {%- for offset in range((last - first).days + 1) -%}
+      {%- do widened.append((first + modules.datetime.timedelta(days=offset)).isoformat()) -%}
+    {%- endfor -%}
+  {%- endif -%}
+  {{ return(widened) }}
+{%- endmacro %}
+
+{#- The days a day-local model rebuilds on an incremental run (its config's `meta.rebuilds`, from
+    `day_local_incremental`): `touched`, the days a newer load touched; `history`, for findings,
+    every day from the day before the first touched one through the newest (`touched_days`). The
+    model reads them, and its delete replaces exactly them, also a day none of whose rows is left. -#}
+{% macro rebuilt_days() -%}
+  {%- set meta = config.get('meta') if execute else none -%}  {#- parsing: no config to read yet -#}
+  {%- if meta is mapping and meta.get('rebuilds') == 'history' -%}
+    {{ return(touched_days(findings_lookback_days(), through_newest=true)) }}
+  {%- endif -%}
+  {{ return(touched_days()) }}
 {%- endmacro %}
 
 {#- History rules (a login compared with every earlier login of the user) split the events in two:

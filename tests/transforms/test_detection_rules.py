@@ -15,7 +15,15 @@ from box_emulator.testing import running_emulator
 from pipelines import jobs
 from pipelines.box_events.exceptions import ConfigurationError
 from tests.conftest import NOW, api_for
-from tests.transforms.detection_cases import ANCHOR, RULE_DIRS, SETTINGS, Case, load_cases, replay_events
+from tests.transforms.detection_cases import (
+    ANCHOR,
+    RULE_DIRS,
+    SETTINGS,
+    Case,
+    events_from_specs,
+    load_cases,
+    replay_events,
+)
 from tests.transforms.pg import throwaway_postgres
 from tests.transforms.world import World
 from transforms import TransformFailed, Tuning, run_transforms
@@ -247,11 +255,14 @@ def test_the_rule_catalogue_in_the_docs_lists_every_rule_with_its_severity_and_t
         assert f"| {meta['severity']} | {meta['technique']} " in row, f"{meta['rule_id']}: {row}"
 
 
-def test_history_rules_find_the_same_when_the_history_came_in_earlier_loads(tmp_path):
+@pytest.mark.parametrize("history", ["loaded first", "loaded last"])
+def test_history_rules_find_the_same_as_a_full_build_whichever_part_came_first(tmp_path, history):
     """A history rule (each login compared with every earlier one of the user) reads the days from the
-    first touched one whole and everything older as a summary per user: with the cases' history
-    loaded and transformed first and the rest synced after it, the incremental run finds exactly
-    what a full build finds, the planted positives included."""
+    first touched one whole and everything older as a summary per user. With the cases' history
+    loaded and transformed first and the rest synced after it (a sync), or the recent days first and
+    the history after them (a newest-first backfill, whose older loads change what every later day
+    compares with), the incremental run finds exactly what a full build finds, the planted
+    positives included."""
     history_rules = {
         name.split("_", 1)[1] for name, node in _rule_nodes().items() if "history" in node["tags"]
     }
@@ -265,20 +276,59 @@ def test_history_rules_find_the_same_when_the_history_came_in_earlier_loads(tmp_
     tuning = Tuning.of(**SETTINGS)
     with running_emulator(now=NOW, replay_events=events) as (emu, srv):
         api = api_for(srv, emu.config)
-        start = _day_before(min(e["created_at"] for e in events))
-        jobs.backfill(pipeline, start=start, end=split, api=api, now=NOW)
+        older = (_day_before(min(e["created_at"] for e in events)), split)
+        parts = [older, (split, NOW)] if history == "loaded first" else [(split, NOW), older]
+        jobs.backfill(pipeline, start=parts[0][0], end=parts[0][1], api=api, now=NOW)
         assert run_transforms(pipeline, tuning=tuning).mode == "full"
-        jobs.backfill(pipeline, start=split, end=NOW, api=api, now=NOW)
+        jobs.backfill(pipeline, start=parts[1][0], end=parts[1][1], api=api, now=NOW)
     world = World(pipeline=pipeline, events=events, counts={}, planted=[])
     incremental = run_transforms(pipeline, tuning=tuning)
-    assert incremental.mode == "incremental" and min(incremental.days) >= split.date(), incremental.days
-    rules = ", ".join(f"'{r}'" for r in sorted(history_rules))
-    findings = (
-        f"select detection_id, event_ids, summary from detections where rule_id in ({rules}) order by 1"
-    )
+    assert incremental.mode == "incremental"
+    if history == "loaded first":
+        assert min(incremental.days) >= split.date(), incremental.days
+    findings = "select detection_id, event_ids, summary from detections order by 1"
     found = world.query(findings)
     for case in cases:
         hits = _findings_touching(world, case, case.all_ids if case.expect == "finding" else case.finding_ids)
         assert len(hits) == (1 if case.expect == "finding" else 0), f"{case}: {hits}"
     assert run_transforms(pipeline, tuning=tuning, full_rebuild=True).mode == "full"
     assert world.query(findings) == found
+
+
+def test_a_day_whose_findings_all_went_away_is_emptied_by_the_incremental_run(tmp_path):
+    """A late login from a network on the day before makes the next day's login from it not new:
+    that day's only finding goes away. dbt's delete+insert replaces the days its new rows are on, so
+    the emptied day kept its finding; the day-local models replace every day they rebuilt."""
+    specs = [
+        {
+            "type": "LOGIN",
+            "actor": "traveller",
+            "at": "-12d",
+            "count": 10,
+            "every": "1d",
+            "ip": "203.0.113.60",
+        },
+        {"type": "LOGIN", "actor": "traveller", "at": "-1d", "ip": "185.220.101.9"},  # loaded late
+        {"type": "LOGIN", "actor": "traveller", "at": "+2h", "ip": "185.220.101.10"},  # same /16
+    ]
+    events = events_from_specs("vanishing", specs)
+    late_day = (ANCHOR - timedelta(days=1)).replace(hour=0)
+    pipeline = jobs.make_pipeline(
+        duckdb_path=tmp_path / "warehouse.duckdb", pipelines_dir=tmp_path / "pipelines"
+    )
+    tuning = Tuning.of(**SETTINGS)
+    query = "select occurred_on from {table} where {rule} order by 1"
+    tables = {"detections": "rule_id = 'login_new_network'", "det_login_new_network": "true"}
+    with running_emulator(now=NOW, replay_events=events) as (emu, srv):
+        api = api_for(srv, emu.config)
+        start = _day_before(min(e["created_at"] for e in events))
+        jobs.backfill(pipeline, start=start, end=late_day, api=api, now=NOW)
+        jobs.backfill(pipeline, start=late_day + timedelta(days=1), end=NOW, api=api, now=NOW)
+        assert run_transforms(pipeline, tuning=tuning).mode == "full"
+        world = World(pipeline=pipeline, events=events, counts={}, planted=[])
+        found = world.query(query.format(table="detections", rule=tables["detections"]))
+        assert found == [(ANCHOR.date(),)], "no finding to go away: the test proves nothing"
+        jobs.backfill(pipeline, start=late_day, end=late_day + timedelta(days=1), api=api, now=NOW)
+    assert run_transforms(pipeline, tuning=tuning).mode == "incremental"
+    for table, rule in tables.items():
+        assert world.query(query.format(table=table, rule=rule)) == [(late_day.date(),)], table

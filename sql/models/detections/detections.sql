@@ -3,9 +3,10 @@
 -- metadata beside what it found. `detection_id` is a digest of the rule, the day and the entity the
 -- finding is about, so it stays the same when late events join the finding or the table is rebuilt.
 -- Hunts (hunt_*) are lists to browse, not findings: they are not here.
--- Days are rebuilt with the day before (lookback 1): a rolling window that starts before midnight
--- belongs to the day it started on.
-{{ config(**day_local_incremental()) }}
+-- Days are rebuilt from the day before the first touched one (a rolling window that starts before
+-- midnight belongs to the day it started on) through the newest: a finding compares with the days
+-- before it (`rebuilt_days`, macros/incremental.sql).
+{{ config(**day_local_incremental(rebuilds="history")) }}
 {%- set rules = [] -%}
 {%- for name in detection_models() if name.startswith('det_') -%}
   {%- set meta = detection_meta(name) -%}
@@ -48,4 +49,4 @@ select
         as detection_id,
     findings.*
 from findings
-where true {{- only_touched_days(lookback_days=findings_lookback_days()) }}
+where true {{- only_touched_days(days=rebuilt_days()) }}

@@ -16,7 +16,7 @@
 -- user's first of them meets the user's last login before those days, from the per-day summary
 -- `int_login_days` (a full build has no older part and orders them all).
 {%- set is_login = "event_type = 'LOGIN' and not actor_is_anonymous and actor_id is not null" %}
-{%- set days = touched_days(findings_lookback_days()) %}
+{%- set days = rebuilt_days() %}
 with earlier as (
     select actor_id, max(last_second) as last_second
     from {{ ref('int_login_days') }}

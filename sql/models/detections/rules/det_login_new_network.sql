@@ -14,7 +14,7 @@
 -- history (enough earlier logins over enough days) to compare with; the country comes from Box
 -- Shield's ip_info when Shield has seen the address.
 {%- set is_login = "event_type = 'LOGIN' and not actor_is_anonymous and actor_id is not null and ip_address is not null and not " ~ is_trusted_ip('ip_address') %}
-{%- set days = touched_days(findings_lookback_days()) %}
+{%- set days = rebuilt_days() %}
 -- A history rule: the logins of the days from the first touched one on are ordered by user, and
 -- each user's earlier logins are read from the per-day summary `int_login_days` (how many, the
 -- first, the networks used): no sort of the whole history. A full build has no earlier part.

@@ -13,7 +13,7 @@
 {%- if t.window_minutes > 1440 -%}
   {{ exceptions.raise_compiler_error("password_spray: window_minutes is at most a day (1440), " ~ t.window_minutes ~ " given") }}
 {%- endif -%}
-{%- set days = touched_days(findings_lookback_days()) %}
+{%- set days = rebuilt_days() %}
 -- Failed logins for many different users from one address within a rolling window: one guess
 -- against many accounts, which per-user counts never see. Trusted ranges are left out.
 -- Rebuilt for the touched days (a table, not a view): a finding's failures start a window at most a
