@@ -37,7 +37,8 @@
   {%- set effective = effective_thresholds({'rule_id': rule_id, 'thresholds': thresholds}) -%}
   {#- A rule that reads beyond the day of its finding (`history=true`: a login compared with every
       earlier one of the user, a window reaching into the day before) is a table rebuilt for its
-      days (`rebuilt_days`: from the first touched one through the newest), like `detections`, reading the past only as far or as summarised as it needs
+      days (`rebuilt_days`: from the first touched one through the newest), like `detections`,
+      reading the past only as far or as summarised as it needs
       (`since_touched`, `before_touched`): as a view, a filter on the day cannot reach through its
       joins and window functions, so every sync computed it over the whole history. Every other
       rule is a view over its audit table. -#}

@@ -73,7 +73,7 @@
         "select cast(max(occurred_on) as " ~ text_type() ~ ") from " ~ staging
     ).columns[0].values()[0] -%}
     {%- set first = modules.datetime.date.fromisoformat(widened[0]) -%}
-    {%- set last = [modules.datetime.date.fromisoformat(newest | string), modules.datetime.date.fromisoformat(widened[-1])] | max -%}
+    {%- set last = modules.datetime.date.fromisoformat(newest | string) -%}  {#- the touched days are staged too -#}
     {%- set widened = [] -%}
     {%- for offset in range((last - first).days + 1) -%}
       {%- do widened.append((first + modules.datetime.timedelta(days=offset)).isoformat()) -%}
