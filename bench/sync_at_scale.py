@@ -15,6 +15,9 @@ warehouse a steady state would have at each size and measures what one more sync
   `run_transforms` (incremental). Timed end to end, with the process's peak RSS during the sync and
   during the whole round.
 - After the rounds: the ids of the real part equal the emulator's oracle, and no id is there twice.
+- Then dbt's fixed cost, in one more fresh process: its import, and an incremental run after a load
+  of one synthetic event in the newest synced minute (what the transforms cost before any row is read;
+  the kept warehouse holds that event too).
 
     .venv/bin/python -m bench --only scale          # 1M, 10M, 50M (about 50 minutes, 20 GB of disk)
     .venv/bin/python -m bench.sync_at_scale --sizes 1000000,10000000
@@ -41,6 +44,7 @@ ARRIVAL_MARGIN = timedelta(hours=2, minutes=10)
 """The emulator shows an event in admin_logs up to 2 hours after it happened: measured syncs end
 before that, so what they read is complete (and the oracle check exact)."""
 BASE_LOAD_ID = "1000000000.000001"
+ONE_EVENT_RUN = 1  # the synthetic ids' seed of the fixed-cost event (the base's is 0)
 ROUNDS = 3
 GOAL_SECONDS = 10.0
 GOAL_RATIO = 2.0
@@ -107,6 +111,25 @@ def _sync_round(*, workdir: str, api_base_url: str, token_url: str, token: str, 
         "sync_step_seconds": {name: round(value, 2) for name, value in steps.items()},
         "sync_step_peak_rss_mb": {name: round(value) for name, value in step_peaks.items()},
     }
+
+
+def _dbt_fixed_cost(*, workdir: str, at: str) -> dict[str, Any]:
+    """Child process: what the transforms cost before any row is read. dbt's import in a fresh
+    process, then an incremental run after a load of one synthetic event at `at` (the newest
+    synced minute, so the run rebuilds the same days a sync's does)."""
+    import_started = time.perf_counter()
+    import dbt.adapters.duckdb
+    import dbt.cli.main  # noqa: F401
+
+    import_s = time.perf_counter() - import_started
+    from transforms import run_transforms
+
+    load_id = f"{time.time():.6f}"
+    path, start = Path(workdir) / "pipeline.duckdb", datetime.fromisoformat(at)
+    one = {"run": ONE_EVENT_RUN, "first": 0, "count": 1, "span": timedelta(0)}
+    append_synthetic(path, start=start, load_id=load_id, **one)
+    report = run_transforms(_pipeline(Path(workdir)))
+    return {"dbt_import_s": import_s, "one_event_s": report.seconds, "mode": report.mode}
 
 
 def _full_build(*, workdir: str) -> dict[str, Any]:
@@ -232,6 +255,14 @@ def measure_size(
             flush=True,
         )
     check = _exact(emulator, path, t0 - REAL_SPAN, boundaries[-1])
+    # after the check: its one synthetic event is not the emulator's
+    at = (boundaries[-1] - timedelta(minutes=1)).isoformat()
+    fixed = harness.run_child("bench.sync_at_scale:_dbt_fixed_cost", workdir=str(workdir), at=at)
+    print(
+        f"    dbt's fixed cost: import {fixed['dbt_import_s']:.1f} s, transforms after one new event "
+        f"{fixed['one_event_s']:.1f} s ({fixed['mode']})",
+        flush=True,
+    )
     result = {
         "size": size,
         "rows": check["rows"],
@@ -244,6 +275,9 @@ def measure_size(
         "events_new_median": harness.median(r["events_new"] for r in runs),
         "sync_peak_rss_mb_max": max(r["sync_peak_rss_mb"] for r in runs),
         "round_peak_rss_mb_max": max(r["peak_rss_mb"] for r in runs),
+        "dbt_import_s": round(fixed["dbt_import_s"], 2),
+        "transforms_one_event_s": round(fixed["one_event_s"], 2),
+        "transforms_one_event_mode": fixed["mode"],
         "exact": check["exact"] and check["duplicates"] == 0,
         "check": check,
         "runs": [{k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()} for r in runs],
@@ -303,7 +337,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"scale {r['rows']:,} rows: sync + transforms {r['seconds_median']:.1f} s (sync "
             f"{r['sync_s_median']:.1f}, transforms {r['transforms_s_median']:.1f}), sync peak "
             f"{r['sync_peak_rss_mb_max']:,} MB, round peak {r['round_peak_rss_mb_max']:,.0f} MB, "
-            f"{r['file_mb']:,} MB file, exact {r['exact']}"
+            f"{r['file_mb']:,} MB file, exact {r['exact']}; dbt's import {r['dbt_import_s']:.1f} s, "
+            f"transforms after one new event {r['transforms_one_event_s']:.1f} s"
         )
     print(f"ratio {result['ratio_largest_to_smallest']:.2f}, goals met: {result['met']} -> {path}")
     return result

@@ -41,6 +41,7 @@ def test_benchmark_runs_at_smoke_size(module):
         size = result["results"][0]
         assert result["exact"] and size["check"]["missing"] == size["check"]["unexpected"] == 0
         assert [run["transform_mode"] for run in size["runs"]] == ["incremental"]
+        assert size["transforms_one_event_mode"] == "incremental" and size["dbt_import_s"] > 0
         assert size["events_new_median"] > 0 and size["rows"] > size["real_rows"] > 0
     elif module == "detections_noise":
         assert result["planted"] == result["planted_found"] > 0 and not result["planted_missed"]
