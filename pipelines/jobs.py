@@ -28,6 +28,7 @@ from .box_events import lake, ledger, stopping
 from .box_events.admin_logs import WindowReading, checkpoint_items
 from .box_events.client import open_client
 from .box_events.config import ApiOptions
+from .box_events.duckdb_hold import WarehouseHold
 from .box_events.duckdb_load import BoxDuckDb
 from .box_events.event_types import normalize_event_types
 from .box_events.exceptions import BoxEventsError, ConfigurationError, find_cause
@@ -511,6 +512,7 @@ def _load_windows(
         return
     table_format = lake.table_format_of(pipeline)
     config = (api or ApiOptions()).resolve()
+    hold = WarehouseHold(pipeline)
     fetcher = WindowFetcher(
         open_client(config),
         windows,
@@ -520,6 +522,7 @@ def _load_windows(
         concurrency=config.concurrency,
         first_span=first_span,
         not_before=lambda: _oldest_served(reading.clock()),
+        on_idle=hold.release,
     )
     try:
         index = 0
@@ -536,7 +539,10 @@ def _load_windows(
             fetched.update(windows=0, events=0)
             index += 1
             if index == 1 and after_first_checkpoint and report.windows_loaded < len(windows):
+                # taken only after a later load: the transforms open the file their own way
                 after_first_checkpoint(report)
+            elif fetcher.has_checkpoint(index):
+                hold.after_load()
     except BaseException as exc:
         interrupt = _find_interrupt(exc)
         if interrupt is None:
@@ -545,6 +551,7 @@ def _load_windows(
         raise JobInterrupted(report, interrupt) from None
     finally:
         fetcher.close()
+        hold.release()
     report.seconds = time.monotonic() - started
 
 

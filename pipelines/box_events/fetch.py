@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ import pyarrow as pa
 from . import stopping
 from .arrow_pages import within
 from .client import BoxEventsClient
-from .settings import ARROW_BATCH_PAGES
+from .settings import ARROW_BATCH_PAGES, HOLD_IDLE_S
 from .windows import Window
 
 
@@ -128,18 +129,24 @@ class WindowFetcher:
         batch_pages: int = ARROW_BATCH_PAGES,
         first_span: timedelta | None = None,
         not_before: Callable[[], datetime] | None = None,
+        on_idle: Callable[[], None] | None = None,
+        idle_s: float = HOLD_IDLE_S,
     ) -> None:
         """`first_span`: the first checkpoint closes once its windows cover this much time.
         `not_before`: the oldest `created_at` Box still serves, asked as each window is handed out;
         a window that starts earlier is cut to it (a newest-first year reaches its oldest window
         20 minutes after planning it, when Box has dropped that window's first minutes and would
-        refuse the request), one wholly older is skipped."""
+        refuse the request), one wholly older is skipped.
+        `on_idle`: called in `checkpoint`'s thread whenever it has waited `idle_s` for the next item
+        (the job waits for Box: `duckdb_hold` lets the warehouse file go then)."""
         self.client = client
         self.windows = list(windows)
         self._max_events = max_events
         self._max_windows = max_windows or max(1, len(self.windows))
         self._first_span = first_span
         self._not_before = not_before
+        self._on_idle = on_idle
+        self._idle_s = idle_s
         self._event_types = tuple(event_types)
         self._concurrency = max(1, concurrency)
         self._batch_pages = batch_pages
@@ -170,12 +177,18 @@ class WindowFetcher:
             return
         items = self._checkpoints[index].items
         done, expected = 0, None
+        waiting_since: float | None = None
         while expected is None or done < expected:
             stopping.check()
             try:
                 item = items.get(timeout=0.2)
             except queue.Empty:
+                now = time.monotonic()
+                waiting_since = waiting_since or now
+                if self._on_idle and now - waiting_since >= self._idle_s:
+                    self._on_idle()
                 continue
+            waiting_since = None
             if isinstance(item, _Failed):
                 self.close()
                 raise item.error

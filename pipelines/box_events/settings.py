@@ -117,6 +117,14 @@ by. Measured (`bench --only scale`, 1M and 10M rows): the sync's peak 414 / 613 
 475 MB at 128 MB, the sync as fast. A backfill keeps DUCKDB_SETTINGS' cap (it inserts 250,000 rows
 a checkpoint: its load was slower at 128 MB)."""
 
+HOLD_MAX_S = 10.0
+"""How long a job keeps the DuckDB file open across back-to-back loads before it lets it go after a
+load (`duckdb_hold`): well inside the 30 s a `boxevents query` waits for the file, with one
+checkpoint's extract and load on top."""
+HOLD_IDLE_S = 1.0
+"""A job waiting for Box this long lets the DuckDB file go (`duckdb_hold`): a local re-load waits
+milliseconds between batches, an API-bound one seconds."""
+
 TABLE_FORMATS = ("delta", "parquet")
 DEFAULT_TABLE_FORMAT = "delta"
 """How the filesystem destination (a folder, S3, GCS, Azure) stores the tables, set by

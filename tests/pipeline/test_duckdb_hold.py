@@ -1,0 +1,110 @@
+"""The DuckDB file held open between a job's loads, and let go whenever someone else may need it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from box_emulator import ManualClock
+from box_emulator.testing import running_emulator
+from pipelines import jobs
+from pipelines.box_events.duckdb_hold import WarehouseHold
+from pipelines.box_events.fetch import WindowBatch, WindowFetcher
+from pipelines.box_events.windows import Window
+from tests.conftest import MIDNIGHT, NOW, api_for
+
+DAY = timedelta(days=1)
+
+OPEN_READ_ONLY = "import duckdb, sys; duckdb.connect(sys.argv[1], read_only=True).close()"
+
+
+def another_program_can_read(path: Path) -> bool:
+    """DuckDB's file lock is per process: only another process shows whether the file is free."""
+    opened = subprocess.run([sys.executable, "-c", OPEN_READ_ONLY, str(path)], capture_output=True)
+    return opened.returncode == 0
+
+
+def test_the_file_is_held_after_a_load_and_let_go_once_held_max_s(warehouse):
+    with running_emulator(clock=ManualClock(NOW), events_per_day=200) as (emu, srv):
+        pipeline = warehouse.pipeline()
+        jobs.backfill(pipeline, start=MIDNIGHT - DAY, end=MIDNIGHT, api=api_for(srv, emu.config), now=NOW)
+    assert another_program_can_read(warehouse.path)
+    now = [0.0]
+    with WarehouseHold(pipeline, max_s=10, clock=lambda: now[0]) as hold:
+        hold.after_load()
+        assert hold.held and not another_program_can_read(warehouse.path)
+        now[0] = 9.9
+        hold.after_load()
+        assert hold.held, "held for less than max_s: kept for the next load"
+        now[0] = 10.0
+        hold.after_load()
+        assert not hold.held and another_program_can_read(warehouse.path)
+        hold.after_load()
+        assert hold.held and hold.takes == 2, "the next load takes it again"
+    assert not hold.held and another_program_can_read(warehouse.path)
+    assert not Path(f"{warehouse.path}.wal").exists(), "let go last: DuckDB checkpointed"
+
+
+def test_a_job_lets_the_file_go_before_the_transforms_and_at_its_end(warehouse, assert_exact):
+    start, end = MIDNIGHT - 6 * DAY, MIDNIGHT
+    readable_in_callback: list[bool] = []
+    with running_emulator(clock=ManualClock(NOW), events_per_day=1000) as (emu, srv):
+        report = jobs.backfill(
+            warehouse.pipeline(),
+            start=start,
+            end=end,
+            api=api_for(srv, emu.config, concurrency=2),
+            now=NOW,
+            events_per_run=1500,
+            after_first_checkpoint=lambda _: readable_in_callback.append(
+                another_program_can_read(warehouse.path)
+            ),
+        )
+        assert_exact(warehouse, emu.oracle.event_ids(start, end))
+    assert report.runs >= 3, "the hold is only exercised between loads"
+    assert readable_in_callback == [True]
+    assert another_program_can_read(warehouse.path)
+    assert not Path(f"{warehouse.path}.wal").exists(), "the job's last release checkpointed the file"
+
+
+@dataclass
+class _Stats:
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+
+
+class _StalledBox:
+    """A client whose one window answers only once the test lets it: the job is waiting for Box."""
+
+    def __init__(self) -> None:
+        self.stats = _Stats()
+        self.answer = threading.Event()
+
+    def window_pages(self, window: Window, event_types: object = ()):
+        self.answer.wait(timeout=30)
+        return iter(())
+
+    def close(self) -> None:
+        self.answer.set()
+
+
+def test_waiting_for_box_longer_than_idle_s_calls_on_idle():
+    box, idle = _StalledBox(), threading.Event()
+    window = Window(MIDNIGHT - DAY, MIDNIGHT)
+    fetcher = WindowFetcher(box, [window], on_idle=idle.set, idle_s=0.3)  # type: ignore[arg-type]
+    items: list[object] = []
+    consumer = threading.Thread(target=lambda: items.extend(fetcher.checkpoint(0)))
+    consumer.start()
+    try:
+        assert idle.wait(timeout=10), "on_idle was never called while the job waited"
+    finally:
+        box.answer.set()
+        consumer.join(timeout=10)
+        fetcher.close()
+    assert [type(item).__name__ for item in items] == ["WindowDone"]
+    assert not any(isinstance(item, WindowBatch) for item in items)
