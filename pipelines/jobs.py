@@ -544,6 +544,7 @@ def _load_windows(
             elif fetcher.has_checkpoint(index):
                 hold.after_load()
     except BaseException as exc:
+        hold.release(quietly=True)
         interrupt = _find_interrupt(exc)
         if interrupt is None:
             raise

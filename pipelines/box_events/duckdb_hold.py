@@ -71,11 +71,20 @@ class WarehouseHold:
             return
         self._take()
 
-    def release(self) -> None:
-        """Let the file go (DuckDB checkpoints if no other connection of this process is open)."""
+    def release(self, *, quietly: bool = False) -> None:
+        """Let the file go (DuckDB checkpoints if no other connection of this process is open).
+        `quietly`: the job is failing already; a close that fails too (the full disk that stopped
+        the load fails its checkpoint) must not hide that error. What the loads committed stays in
+        DuckDB's log either way, and the next open replays it."""
         client, self._client = self._client, None
-        if client is not None:
+        if client is None:
+            return
+        try:
             client.close_connection()
+        except Exception as exc:
+            if not quietly:
+                raise
+            log.debug("letting the DuckDB file go failed too: %s", exc)
 
     def _take(self) -> None:
         client = self._pipeline.sql_client()
@@ -93,4 +102,4 @@ class WarehouseHold:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.release()
+        self.release(quietly=error is not None)

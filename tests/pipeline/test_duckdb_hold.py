@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from box_emulator import ManualClock
 from box_emulator.testing import running_emulator
 from pipelines import jobs
@@ -108,3 +110,25 @@ def test_waiting_for_box_longer_than_idle_s_calls_on_idle():
         fetcher.close()
     assert [type(item).__name__ for item in items] == ["WindowDone"]
     assert not any(isinstance(item, WindowBatch) for item in items)
+
+
+def test_a_failing_job_keeps_its_own_error_when_letting_the_file_go_fails_too(warehouse, monkeypatch):
+    with running_emulator(clock=ManualClock(NOW), events_per_day=200) as (emu, srv):
+        pipeline = warehouse.pipeline()
+        jobs.backfill(pipeline, start=MIDNIGHT - DAY, end=MIDNIGHT, api=api_for(srv, emu.config), now=NOW)
+    hold = WarehouseHold(pipeline)
+    hold.after_load()
+    client_class = type(hold._client)
+    close = client_class.close_connection
+
+    def close_then_fail(self: object) -> None:
+        close(self)  # the file really is let go: only the error is made up
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(client_class, "close_connection", close_then_fail)
+    with pytest.raises(ValueError, match="the job's own error"), hold:
+        raise ValueError("the job's own error")
+    hold.after_load()
+    with pytest.raises(OSError, match="No space left"):
+        hold.release()  # a job that was fine hears of it
+    assert not hold.held and another_program_can_read(warehouse.path)
