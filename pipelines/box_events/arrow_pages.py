@@ -228,9 +228,6 @@ _decode_event = msgspec.json.Decoder(_Event).decode
 _decode_actor = msgspec.json.Decoder(_Actor).decode
 
 
-_NULL_TEXT = pa.scalar(None, pa.string())
-
-
 def _raw_json(values: list[msgspec.Raw]) -> pa.Array:
     """Nested objects, kept as the JSON bytes Box sent (JSON `null` as NULL), as a text column.
 
@@ -244,9 +241,8 @@ def _raw_json(values: list[msgspec.Raw]) -> pa.Array:
     offsets = pa.concat_arrays([pa.array([0], pa.int32()), pc.cumulative_sum(lengths)]).buffers()[1]
     data = pa.py_buffer(b"".join(values))
     texts = pa.Array.from_buffers(pa.binary(), len(values), [None, offsets, data]).cast(pa.string())
+    # `texts` has no validity bitmap, so neither has `present`: its values buffer is the bitmap
     present = pc.invert(pc.equal(texts, "null"))
-    if present.null_count or present.offset:  # not expected of a fresh array: keep its meaning
-        return pc.if_else(present, texts, _NULL_TEXT)
     return pa.Array.from_buffers(pa.string(), len(values), [present.buffers()[1], offsets, data])
 
 

@@ -31,6 +31,7 @@ from types import TracebackType
 from typing import Any
 
 import dlt
+from dlt.destinations.exceptions import DestinationConnectionError
 
 from . import lake
 from .settings import HOLD_MAX_S
@@ -55,7 +56,7 @@ class WarehouseHold:
         self._client: Any = None
         self._since = 0.0
         self.takes = 0
-        """How many times the file was taken (for tests and the benchmark's record)."""
+        """How many times the file was taken (for tests)."""
 
     @property
     def held(self) -> bool:
@@ -90,7 +91,7 @@ class WarehouseHold:
         client = self._pipeline.sql_client()
         try:
             client.open_connection()
-        except Exception as exc:  # another program has the file: load as dlt would, file by file
+        except DestinationConnectionError as exc:  # another program has the file: load as before
             log.debug("not holding the DuckDB file between loads: %s", exc)
             return
         self._client, self._since = client, self._clock()

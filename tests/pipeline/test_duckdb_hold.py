@@ -132,3 +132,31 @@ def test_a_failing_job_keeps_its_own_error_when_letting_the_file_go_fails_too(wa
     with pytest.raises(OSError, match="No space left"):
         hold.release()  # a job that was fine hears of it
     assert not hold.held and another_program_can_read(warehouse.path)
+
+
+HOLD_READ_ONLY = (
+    "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); print('open', flush=True); "
+    "sys.stdin.read()"
+)
+
+
+def test_a_file_another_program_has_open_is_not_held_and_nothing_fails(warehouse):
+    with running_emulator(clock=ManualClock(NOW), events_per_day=200) as (emu, srv):
+        pipeline = warehouse.pipeline()
+        jobs.backfill(pipeline, start=MIDNIGHT - DAY, end=MIDNIGHT, api=api_for(srv, emu.config), now=NOW)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", HOLD_READ_ONLY, str(warehouse.path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout is not None and reader.stdout.readline() == "open\n"
+        hold = WarehouseHold(pipeline)
+        hold.after_load()
+        assert not hold.held and hold.takes == 0
+    finally:
+        reader.communicate("")
+    hold.after_load()
+    assert hold.held, "once the other program is gone, the next load takes it"
+    hold.release()
