@@ -30,10 +30,16 @@ def another_program_can_read(path: Path) -> bool:
     return opened.returncode == 0
 
 
-def test_the_file_is_held_after_a_load_and_let_go_once_held_max_s(warehouse):
+@pytest.fixture
+def pipeline(warehouse):
+    """A warehouse with one day loaded (and its file closed), to hold."""
     with running_emulator(clock=ManualClock(NOW), events_per_day=200) as (emu, srv):
         pipeline = warehouse.pipeline()
         jobs.backfill(pipeline, start=MIDNIGHT - DAY, end=MIDNIGHT, api=api_for(srv, emu.config), now=NOW)
+    return pipeline
+
+
+def test_the_file_is_held_after_a_load_and_let_go_once_held_max_s(warehouse, pipeline):
     assert another_program_can_read(warehouse.path)
     now = [0.0]
     with WarehouseHold(pipeline, max_s=10, clock=lambda: now[0]) as hold:
@@ -112,10 +118,7 @@ def test_waiting_for_box_longer_than_idle_s_calls_on_idle():
     assert not any(isinstance(item, WindowBatch) for item in items)
 
 
-def test_a_failing_job_keeps_its_own_error_when_letting_the_file_go_fails_too(warehouse, monkeypatch):
-    with running_emulator(clock=ManualClock(NOW), events_per_day=200) as (emu, srv):
-        pipeline = warehouse.pipeline()
-        jobs.backfill(pipeline, start=MIDNIGHT - DAY, end=MIDNIGHT, api=api_for(srv, emu.config), now=NOW)
+def test_a_failing_job_keeps_its_own_error_when_closing_fails_too(warehouse, pipeline, monkeypatch):
     hold = WarehouseHold(pipeline)
     hold.after_load()
     client_class = type(hold._client)
@@ -140,10 +143,7 @@ HOLD_READ_ONLY = (
 )
 
 
-def test_a_file_another_program_has_open_is_not_held_and_nothing_fails(warehouse):
-    with running_emulator(clock=ManualClock(NOW), events_per_day=200) as (emu, srv):
-        pipeline = warehouse.pipeline()
-        jobs.backfill(pipeline, start=MIDNIGHT - DAY, end=MIDNIGHT, api=api_for(srv, emu.config), now=NOW)
+def test_a_file_another_program_has_open_is_not_held_and_nothing_fails(warehouse, pipeline):
     reader = subprocess.Popen(
         [sys.executable, "-c", HOLD_READ_ONLY, str(warehouse.path)],
         stdin=subprocess.PIPE,
