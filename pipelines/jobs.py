@@ -512,47 +512,46 @@ def _load_windows(
         return
     table_format = lake.table_format_of(pipeline)
     config = (api or ApiOptions()).resolve()
-    hold = WarehouseHold(pipeline)
-    fetcher = WindowFetcher(
-        open_client(config),
-        windows,
-        max_events=events_per_run,
-        max_windows=max(1, windows_per_run),
-        event_types=reading.event_types,
-        concurrency=config.concurrency,
-        first_span=first_span,
-        not_before=lambda: _oldest_served(reading.clock()),
-        on_idle=hold.release,
-    )
-    try:
-        index = 0
-        while fetcher.has_checkpoint(index):
-            stopping.check()
-            with _one_line_errors():
-                source = lane_load(checkpoint_items(fetcher, index, reading), table_format)
-                info = pipeline.run(source, loader_file_format="parquet")
-            report.runs += 1
-            report.load_ids.extend(info.loads_ids)
-            report.windows_loaded += fetched["windows"]
-            report.events += fetched["events"]
-            report.events_new += pipeline.last_trace.last_normalize_info.row_counts.get(EVENTS_TABLE, 0)
-            fetched.update(windows=0, events=0)
-            index += 1
-            if index == 1 and after_first_checkpoint and report.windows_loaded < len(windows):
-                # taken only after a later load: the transforms open the file their own way
-                after_first_checkpoint(report)
-            elif fetcher.has_checkpoint(index):
-                hold.after_load()
-    except BaseException as exc:
-        hold.release(quietly=True)
-        interrupt = _find_interrupt(exc)
-        if interrupt is None:
-            raise
-        report.seconds = time.monotonic() - started
-        raise JobInterrupted(report, interrupt) from None
-    finally:
-        fetcher.close()
-        hold.release()
+    # let go at the end, quietly when the job is failing already (see duckdb_hold)
+    with WarehouseHold(pipeline) as hold:
+        fetcher = WindowFetcher(
+            open_client(config),
+            windows,
+            max_events=events_per_run,
+            max_windows=max(1, windows_per_run),
+            event_types=reading.event_types,
+            concurrency=config.concurrency,
+            first_span=first_span,
+            not_before=lambda: _oldest_served(reading.clock()),
+            on_idle=hold.release,
+        )
+        try:
+            index = 0
+            while fetcher.has_checkpoint(index):
+                stopping.check()
+                with _one_line_errors():
+                    source = lane_load(checkpoint_items(fetcher, index, reading), table_format)
+                    info = pipeline.run(source, loader_file_format="parquet")
+                report.runs += 1
+                report.load_ids.extend(info.loads_ids)
+                report.windows_loaded += fetched["windows"]
+                report.events += fetched["events"]
+                report.events_new += pipeline.last_trace.last_normalize_info.row_counts.get(EVENTS_TABLE, 0)
+                fetched.update(windows=0, events=0)
+                index += 1
+                if index == 1 and after_first_checkpoint and report.windows_loaded < len(windows):
+                    # taken only after a later load: the transforms open the file their own way
+                    after_first_checkpoint(report)
+                elif fetcher.has_checkpoint(index):
+                    hold.after_load()
+        except BaseException as exc:
+            interrupt = _find_interrupt(exc)
+            if interrupt is None:
+                raise
+            report.seconds = time.monotonic() - started
+            raise JobInterrupted(report, interrupt) from None
+        finally:
+            fetcher.close()
     report.seconds = time.monotonic() - started
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from box_emulator.testing import running_emulator
 from pipelines import jobs
 from pipelines.box_events.duckdb_hold import WarehouseHold
 from pipelines.box_events.fetch import WindowBatch, WindowFetcher
+from pipelines.box_events.retries import RequestStats
 from pipelines.box_events.windows import Window
 from tests.conftest import MIDNIGHT, NOW, api_for
 
@@ -79,18 +79,11 @@ def test_a_job_lets_the_file_go_before_the_transforms_and_at_its_end(warehouse, 
     assert not Path(f"{warehouse.path}.wal").exists(), "the job's last release checkpointed the file"
 
 
-@dataclass
-class _Stats:
-    requests: int = 0
-    retries: int = 0
-    throttled: int = 0
-
-
 class _StalledBox:
     """A client whose one window answers only once the test lets it: the job is waiting for Box."""
 
     def __init__(self) -> None:
-        self.stats = _Stats()
+        self.stats = RequestStats()
         self.answer = threading.Event()
 
     def window_pages(self, window: Window, event_types: object = ()):
