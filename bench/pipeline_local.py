@@ -173,11 +173,14 @@ def run(
     work = harness.fresh_dir("pipeline_local")
     _, end = harness.whole_days(1)
     days = -(-events // EVENTS_PER_DAY) + 2  # weekends are lighter: room for a day or two more
-    config = {"profile": "clean", "events_per_day": EVENTS_PER_DAY, "cache_days": days + 2, "seed": 5}
+    # room for every day walked and the one before: a day evicted and generated again inside a
+    # timed run would time the emulator (run() checks that none was)
+    config = {"profile": "clean", "events_per_day": EVENTS_PER_DAY, "cache_days": 2 * days, "seed": 5}
     fetches, reads, pipelines = [], [], []
     with harness.Emulator(**config) as emulator:
         start, expected = harness.days_for_events(emulator, events, end)
         print(f"local: {expected:,} events over {(end - start).days} days, emulator warm", flush=True)
+        generated = emulator.stats()["days_generated"]
         for i in range(runs):
             fetch, read, pipeline = one_run(emulator, start, end, work, i, concurrency=concurrency)
             assert fetch["events"] == read["rows"] == read["distinct"] == expected, (fetch, read, expected)
@@ -193,6 +196,11 @@ def run(
                 flush=True,
             )
         emulator_rss_mb = emulator.rss_mb()
+        regenerated = emulator.stats()["days_generated"] - generated
+    if regenerated:
+        raise RuntimeError(
+            f"the emulator generated {regenerated} day(s) inside the timed runs: raise cache_days"
+        )
     harness.fresh_dir("pipeline_local")  # page files and DuckDB files are scratch: drop them
     return summarize(fetches, reads, pipelines, expected, start, end, runs, concurrency, emulator_rss_mb)
 
