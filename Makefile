@@ -20,7 +20,7 @@ $(UV):
 demo: install  ## start the emulator, backfill a year into DuckDB, sync, transform, show status
 	.venv/bin/boxevents demo
 
-test: install  ## the whole test suite (the same command CI runs)
+test: install system  ## the whole test suite (the same command CI runs)
 	.venv/bin/pytest -n 2
 
 lint: install
@@ -37,8 +37,11 @@ bench: install  ## every benchmark in bench/ (minutes; prints the README table)
 # Debian packages the tests run for real: PostgreSQL (a throwaway server), systemd-analyze (the
 # units in deploy/ are verified), flock (the cron line), headless Chromium and its WebDriver (the
 # report and the dashboard are looked at in a real browser), Java 17 (Spark runs the dbt models).
-# Installed only where missing (CI runs it).
+# Installed only where missing, by `make test` itself (a fresh machine lacks Chromium: without it
+# the browser tests fail at setup); through sudo when not root.
 SYSTEM_PACKAGES := postgresql systemd util-linux chromium chromium-driver openjdk-17-jre-headless
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	if [ -n "$$missing" ]; then echo "installing Debian packages the tests need:$$missing"; \
+	$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
